@@ -1,0 +1,1 @@
+"""Training data: pair datasets and paired augmentations (numpy + OpenCV; no torch)."""

@@ -1,0 +1,113 @@
+"""Datasets over folders of ``images/NAME.jpg`` + ``masks/NAME.png`` pairs.
+
+Mask values: 255 foreground, 0 background, 128 ignore. Pairs are decoded once and kept in
+memory at a bounded size (``max_side``), which makes an epoch cheap on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from skucut.data.augment import AugmentCfg, colour_jitter, random_warp
+
+IGNORE = 128
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+@dataclass(frozen=True)
+class Pair:
+    name: str
+    image: np.ndarray  # HxWx3 RGB uint8
+    mask: np.ndarray  # HxW uint8 (0 / 255 / 128)
+
+
+def find_pairs(root: str | Path) -> list[tuple[Path, Path]]:
+    """(image, mask) paths under ``root/images`` and ``root/masks``, matched by stem."""
+    root = Path(root)
+    image_dir, mask_dir = root / "images", root / "masks"
+    if not image_dir.is_dir() or not mask_dir.is_dir():
+        raise FileNotFoundError(f"{root} must contain images/ and masks/ folders")
+    masks = {p.stem: p for p in mask_dir.iterdir() if p.suffix.lower() == ".png"}
+    pairs = [
+        (p, masks[p.stem])
+        for p in sorted(image_dir.iterdir())
+        if p.suffix.lower() in IMAGE_EXTS and p.stem in masks
+    ]
+    if not pairs:
+        raise FileNotFoundError(f"no image/mask pairs found under {root}")
+    return pairs
+
+
+def load_pair(image_path: Path, mask_path: Path, max_side: int | None = None) -> Pair:
+    image = cv2.cvtColor(cv2.imread(str(image_path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+    if image is None or mask is None or image.shape[:2] != mask.shape:
+        raise ValueError(f"bad pair {image_path.name}: image and mask must load and match in size")
+    if max_side and max(mask.shape) > max_side:
+        f = max_side / max(mask.shape)
+        size = (round(mask.shape[1] * f), round(mask.shape[0] * f))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    return Pair(image_path.stem, image, mask)
+
+
+def load_pairs(roots: list[str | Path], max_side: int | None = None) -> list[Pair]:
+    return [load_pair(i, m, max_side) for root in roots for i, m in find_pairs(root)]
+
+
+def normalize(image: np.ndarray, mean, std) -> np.ndarray:
+    """RGB uint8 HxWx3 -> float32 3xHxW, normalised with the model's mean/std."""
+    x = image.astype(np.float32) / 255.0
+    x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+def mask_targets(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(target in {0,1}, valid in {0,1}) float32 1xHxW from a 0/128/255 mask."""
+    valid = (mask != IGNORE).astype(np.float32)
+    target = (mask > IGNORE).astype(np.float32)
+    return target[None], valid[None]
+
+
+class TrainPairs:
+    """Augmented training samples; sample ``k`` is a pure function of (seed, k).
+
+    That makes the data stream identical after a resume and independent of worker count.
+    """
+
+    def __init__(self, pairs: list[Pair], size: int, mean, std, seed: int, aug: AugmentCfg):
+        self.pairs, self.size, self.mean, self.std, self.seed, self.aug = pairs, size, mean, std, seed, aug
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, k: int) -> dict[str, np.ndarray]:
+        epoch, pos = divmod(k, len(self.pairs))
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.pairs))
+        pair = self.pairs[order[pos]]
+        rng = np.random.default_rng([self.seed, k, 1])
+        image, mask = random_warp(pair.image, pair.mask, self.size, rng, self.aug)
+        image = colour_jitter(image, rng, self.aug)
+        target, valid = mask_targets(mask)
+        return {"image": normalize(image, self.mean, self.std), "target": target, "valid": valid}
+
+
+class EvalPairs:
+    """Un-augmented samples resized to the model's square input (for validation during training)."""
+
+    def __init__(self, pairs: list[Pair], size: int, mean, std):
+        self.pairs, self.size, self.mean, self.std = pairs, size, mean, std
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        pair = self.pairs[i]
+        image = cv2.resize(pair.image, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(pair.mask, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
+        target, valid = mask_targets(mask)
+        return {"image": normalize(image, self.mean, self.std), "target": target, "valid": valid}

@@ -1,0 +1,76 @@
+"""Segmentation losses that skip ignore pixels: plain functions plus thin nn.Module wrappers.
+
+Every function takes logits, target and valid as Bx1xHxW tensors; pixels where valid == 0
+(mask value 128) contribute nothing.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def _check(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    if logits.ndim != 4 or logits.shape[1] != 1:
+        raise ValueError(f"expected logits Bx1xHxW, got {tuple(logits.shape)}")
+    if target.shape != logits.shape:
+        raise ValueError(f"expected target {tuple(logits.shape)}, got {tuple(target.shape)}")
+    if valid is None:
+        return torch.ones_like(target)
+    if valid.shape != logits.shape:
+        raise ValueError(f"expected valid {tuple(logits.shape)}, got {tuple(valid.shape)}")
+    return valid
+
+
+def bce_loss(logits, target, valid=None) -> torch.Tensor:
+    """Binary cross-entropy averaged over valid pixels."""
+    valid = _check(logits, target, valid)
+    per_pixel = F.binary_cross_entropy_with_logits(logits.float(), target, reduction="none")
+    return (per_pixel * valid).sum() / valid.sum().clamp_min(1.0)
+
+
+def _overlap(logits, target, valid):
+    prob = torch.sigmoid(logits.float()) * valid
+    target = target * valid
+    inter = (prob * target).sum(dim=(1, 2, 3))
+    total = (prob + target).sum(dim=(1, 2, 3))
+    return inter, total
+
+
+def dice_loss(logits, target, valid=None, eps: float = 1.0) -> torch.Tensor:
+    """1 - soft Dice per image, averaged over the batch."""
+    valid = _check(logits, target, valid)
+    inter, total = _overlap(logits, target, valid)
+    return (1 - (2 * inter + eps) / (total + eps)).mean()
+
+
+def iou_loss(logits, target, valid=None, eps: float = 1.0) -> torch.Tensor:
+    """1 - soft IoU (Jaccard) per image, averaged over the batch."""
+    valid = _check(logits, target, valid)
+    inter, total = _overlap(logits, target, valid)
+    return (1 - (inter + eps) / (total - inter + eps)).mean()
+
+
+class _LossModule(nn.Module):
+    fn = staticmethod(bce_loss)
+
+    def forward(self, logits, target, valid=None):
+        return type(self).fn(logits, target, valid)
+
+
+class BCELoss(_LossModule):
+    fn = staticmethod(bce_loss)
+
+
+class DiceLoss(_LossModule):
+    fn = staticmethod(dice_loss)
+
+
+class IoULoss(_LossModule):
+    fn = staticmethod(iou_loss)
+
+
+LOSSES = {"bce": bce_loss, "dice": dice_loss, "iou": iou_loss}
+
+__all__ = ["LOSSES", "BCELoss", "DiceLoss", "IoULoss", "bce_loss", "dice_loss", "iou_loss"]

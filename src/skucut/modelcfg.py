@@ -1,0 +1,50 @@
+"""ModelCfg: the contract between the training chain and the serving chain.
+
+Export writes it into the ONNX metadata; the runtime reads it back. Every preprocessing
+fact lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+METADATA_KEY = "skucut.model_cfg"
+
+OUTPUT_KINDS = ("probability", "logits")
+
+
+@dataclass(frozen=True)
+class ModelCfg:
+    name: str = "unet"
+    version: str = "0"
+    arch: str = "unet"
+    arch_kwargs: dict = field(default_factory=dict)
+    # Square side the image is resized to before inference (aspect is not kept, as in training).
+    input_size: int = 320
+    # Spatial sizes must be multiples of this (encoder downsampling factor).
+    stride: int = 16
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    # "probability": the graph ends in a sigmoid; "logits": the runtime applies it.
+    output_kind: str = "probability"
+    training_data: str = ""
+
+    def __post_init__(self) -> None:
+        if self.output_kind not in OUTPUT_KINDS:
+            raise ValueError(f"output_kind must be one of {OUTPUT_KINDS}, got {self.output_kind!r}")
+        if self.input_size % self.stride:
+            raise ValueError(f"input_size {self.input_size} is not a multiple of stride {self.stride}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelCfg:
+        raw = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        raw = {k: v for k, v in raw.items() if k in known}
+        for key in ("mean", "std"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
+        return cls(**raw)

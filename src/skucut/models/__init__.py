@@ -1,0 +1,6 @@
+"""Model architectures (training chain; imports torch)."""
+
+from skucut.models import unet as _unet  # noqa: F401  (registers "unet")
+from skucut.models._registry import create_model, list_models, register_model
+
+__all__ = ["create_model", "list_models", "register_model"]

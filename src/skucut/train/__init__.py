@@ -1,0 +1,1 @@
+"""Training chain (needs the [train] extra: torch)."""

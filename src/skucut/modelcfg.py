@@ -34,7 +34,9 @@ class ModelCfg:
         if self.output_kind not in OUTPUT_KINDS:
             raise ValueError(f"output_kind must be one of {OUTPUT_KINDS}, got {self.output_kind!r}")
         if self.input_size % self.stride:
-            raise ValueError(f"input_size {self.input_size} is not a multiple of stride {self.stride}")
+            raise ValueError(
+                f"input_size {self.input_size} is not a multiple of stride {self.stride}"
+            )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

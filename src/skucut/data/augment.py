@@ -54,7 +54,9 @@ def random_warp(
 def colour_jitter(image: np.ndarray, rng: np.random.Generator, cfg: AugmentCfg) -> np.ndarray:
     """Random brightness, contrast, saturation and hue on an RGB uint8 image."""
     hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV).astype(np.float32)
-    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-cfg.hue_deg, cfg.hue_deg) / 2) % 180  # OpenCV hue: 0..180
+    hsv[..., 0] = (
+        hsv[..., 0] + rng.uniform(-cfg.hue_deg, cfg.hue_deg) / 2
+    ) % 180  # OpenCV hue: 0..180
     hsv[..., 1] *= rng.uniform(1 - cfg.saturation, 1 + cfg.saturation)
     out = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB).astype(np.float32)
     mean = out.mean()

@@ -80,7 +80,14 @@ class TrainPairs:
     """
 
     def __init__(self, pairs: list[Pair], size: int, mean, std, seed: int, aug: AugmentCfg):
-        self.pairs, self.size, self.mean, self.std, self.seed, self.aug = pairs, size, mean, std, seed, aug
+        self.pairs, self.size, self.mean, self.std, self.seed, self.aug = (
+            pairs,
+            size,
+            mean,
+            std,
+            seed,
+            aug,
+        )
 
     def __len__(self) -> int:
         return len(self.pairs)

@@ -26,5 +26,7 @@ def create_model(name: str, **kwargs: Any) -> Any:
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown architecture {name!r}; valid names: {', '.join(list_models())}") from None
+        raise KeyError(
+            f"unknown architecture {name!r}; valid names: {', '.join(list_models())}"
+        ) from None
     return factory(**kwargs)

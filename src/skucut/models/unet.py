@@ -49,7 +49,9 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % self.stride or x.shape[-2] % self.stride:
-            raise ValueError(f"input H and W must be multiples of {self.stride}, got {tuple(x.shape)}")
+            raise ValueError(
+                f"input H and W must be multiples of {self.stride}, got {tuple(x.shape)}"
+            )
         skips = []
         for i, block in enumerate(self.down):
             if i:

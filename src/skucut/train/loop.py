@@ -79,7 +79,9 @@ def validate(model, loaders: dict[str, DataLoader], device, autocast) -> dict[st
             inter = (pred * target * valid).sum(dim=(1, 2, 3))
             union = (((pred + target) > 0).float() * valid).sum(dim=(1, 2, 3))
             ious += (inter / union.clamp_min(1)).tolist()
-            maes += ((prob - target).abs().mul(valid).sum(dim=(1, 2, 3)) / valid.sum(dim=(1, 2, 3))).tolist()
+            maes += (
+                (prob - target).abs().mul(valid).sum(dim=(1, 2, 3)) / valid.sum(dim=(1, 2, 3))
+            ).tolist()
         result[f"{name}/iou"] = float(np.mean(ious))
         result[f"{name}/mae"] = float(np.mean(maes))
     result["score"] = float(np.mean([v for k, v in result.items() if k.endswith("/iou")]))
@@ -128,8 +130,12 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     # Global sample indices: step s uses samples [s*B, (s+1)*B), whatever happened before.
     samples = range(step * cfg.batch_size, cfg.steps * cfg.batch_size)
     loader = DataLoader(
-        train_set, batch_size=cfg.batch_size, sampler=samples, num_workers=cfg.num_workers,
-        persistent_workers=cfg.num_workers > 0, drop_last=True,
+        train_set,
+        batch_size=cfg.batch_size,
+        sampler=samples,
+        num_workers=cfg.num_workers,
+        persistent_workers=cfg.num_workers > 0,
+        drop_last=True,
     )
     val_loaders = {
         Path(d).name: DataLoader(
@@ -140,9 +146,13 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
 
     def checkpoint_state() -> dict:
         return {
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-            "step": step, "best_score": best_score, "config": cfg.to_dict(),
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "step": step,
+            "best_score": best_score,
+            "config": cfg.to_dict(),
             "model_cfg": model_cfg.to_json(),
         }
 
@@ -169,7 +179,12 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
             values = {k: round(float(v.detach()), 4) for k, v in parts.items()}
             rate = seen / (time.perf_counter() - started)
             bar.set_postfix(**values, img_s=f"{rate:.1f}")
-            log.write(json.dumps({"step": step, "lr": scheduler.get_last_lr()[0], "img_s": rate, **values}) + "\n")
+            log.write(
+                json.dumps(
+                    {"step": step, "lr": scheduler.get_last_lr()[0], "img_s": rate, **values}
+                )
+                + "\n"
+            )
             log.flush()
         if val_loaders and (step % cfg.val_every == 0 or step == cfg.steps):
             metrics = validate(model, val_loaders, device, autocast)

@@ -1,0 +1,86 @@
+"""skucut: background removal for product photos.
+
+import skucut
+cutout = skucut.remove("photo.jpg")          # PIL.Image, RGBA, straight alpha
+cutout.save("photo.png")
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from skucut._version import __version__
+from skucut.catalog import DEFAULT_MODEL, ModelInfo, list_models
+from skucut.errors import ImageTooLarge, InvalidImage, ModelNotFound, SkucutError, UnsupportedImage
+from skucut.io import DEFAULT_MAX_PIXELS, Decoded, decode_image
+from skucut.io.encode import flatten, parse_color
+from skucut.pipeline import cut, load_segmenter
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "ImageTooLarge",
+    "InvalidImage",
+    "ModelInfo",
+    "ModelNotFound",
+    "SkucutError",
+    "UnsupportedImage",
+    "__version__",
+    "list_models",
+    "load_model",
+    "remove",
+]
+
+
+def load_model(name: str | None = None):
+    """The Segmenter for a shipped model name or an .onnx path (cached per process)."""
+    return load_segmenter(name)
+
+
+def _decode_any(image, max_pixels: int) -> Decoded:
+    from PIL import Image
+
+    if isinstance(image, bytes | bytearray | str | Path):
+        return decode_image(image, max_pixels)
+    if isinstance(image, Image.Image):
+        buf = io.BytesIO()
+        image.save(buf, "PNG")  # one decoding path for all inputs (modes, alpha, 16-bit)
+        return decode_image(buf.getvalue(), max_pixels)
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+            raise InvalidImage(
+                f"expected an HxWx3 or HxWx4 uint8 array, got {image.dtype} {image.shape}"
+            )
+        alpha = image[..., 3].copy() if image.shape[2] == 4 else None
+        return Decoded(np.ascontiguousarray(image[..., :3]), alpha, "array")
+    raise TypeError(f"unsupported input type {type(image).__name__}")
+
+
+def remove(
+    image,
+    model: str | None = None,
+    bg_color=None,
+    mask: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Image.Image:
+    """Remove the background of ``image`` (path, bytes, PIL image or RGB/RGBA uint8 array).
+
+    Returns an RGBA PIL image with straight alpha; with ``bg_color`` an RGB image flattened
+    onto that colour; with ``mask=True`` the alpha alone (mode "L").
+    """
+    from PIL import Image
+
+    decoded = _decode_any(image, max_pixels)
+    alpha = cut(decoded.rgb, decoded.alpha, load_segmenter(model))
+    if mask:
+        return Image.fromarray(alpha, "L")
+    colour = parse_color(bg_color)
+    if colour is not None:
+        return Image.fromarray(flatten(decoded.rgb, alpha, colour), "RGB")
+    return Image.fromarray(np.dstack([decoded.rgb, alpha]), "RGBA")

@@ -1,0 +1,27 @@
+"""Command line: thin commands over the pipeline, training, export and evaluation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from skucut._version import __version__
+from skucut.cli import evaluate, models, remove, train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="skucut", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"skucut {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (remove, models, train, evaluate):
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("skucut: interrupted", file=sys.stderr)
+        return 130

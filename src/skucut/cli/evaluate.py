@@ -1,0 +1,45 @@
+"""skucut eval --model M --data DIR: metrics at original resolution plus a per-image CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skucut.cli._common import fail
+from skucut.errors import SkucutError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a model on images/ + masks/ folders")
+    p.add_argument("--model", default=None, help="model name or .onnx path")
+    p.add_argument("--data", nargs="+", required=True, help="one or more dataset folders")
+    p.add_argument("--csv-dir", default="eval-results", help="where per-image CSVs go")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    try:
+        import py_sod_metrics  # noqa: F401
+    except ImportError:
+        fail("evaluation needs pysodmetrics: pip install 'skucut[eval]'")
+        return 2
+    from skucut.metrics import evaluate_dataset, summarize
+    from skucut.pipeline import load_segmenter
+
+    try:
+        segmenter = load_segmenter(args.model)
+    except SkucutError as exc:
+        fail(str(exc))
+        return exc.exit_code
+    print(f"model: {segmenter.path}")
+    header = f"{'dataset':<14}{'n':>5}" + "".join(
+        f"{c:>12}" for c in ("IoU", "MAE", "S", "maxF", "wF", "BF1")
+    )
+    print(header)
+    for data in args.data:
+        name = Path(data).name
+        csv_path = Path(args.csv_dir) / f"{name}.csv"
+        rows = evaluate_dataset(segmenter.predict, data, csv_path)
+        s = summarize(rows)
+        print(f"{name:<14}{len(rows):>5}" + "".join(f"{s[k]:>12.4f}" for k in s))
+    print(f"per-image CSVs in {args.csv_dir}/")
+    return 0

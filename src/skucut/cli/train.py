@@ -1,0 +1,49 @@
+"""skucut train / skucut export: the training chain (needs the [train] extra)."""
+
+from __future__ import annotations
+
+from skucut.cli._common import fail
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a model from a YAML/TOML config")
+    p.add_argument("--config", required=True)
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in out_dir")
+    p.add_argument("--steps", type=int, help="override the config's step count")
+    p.set_defaults(run=run_train)
+    e = sub.add_parser("export", help="export a checkpoint to ONNX with ModelCfg metadata")
+    e.add_argument("checkpoint")
+    e.add_argument("-o", "--output", required=True)
+    e.set_defaults(run=run_export)
+
+
+def _need_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        fail("training needs the [train] extra: pip install 'skucut[train]'")
+        return False
+    return True
+
+
+def run_train(args) -> int:
+    if not _need_torch():
+        return 2
+    from skucut.train.config import TrainConfig
+    from skucut.train.loop import train
+
+    cfg = TrainConfig.from_file(args.config)
+    if args.steps:
+        cfg = cfg.replace(steps=args.steps)
+    print(train(cfg, resume=not args.fresh))
+    return 0
+
+
+def run_export(args) -> int:
+    if not _need_torch():
+        return 2
+    from skucut.export import export_onnx
+
+    cfg = export_onnx(args.checkpoint, args.output)
+    print(f"wrote {args.output}: {cfg.name} v{cfg.version}, input {cfg.input_size}px")
+    return 0

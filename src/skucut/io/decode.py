@@ -1,0 +1,121 @@
+"""Decode any common image into RGB uint8 plus its existing alpha.
+
+Handles EXIF orientation, CMYK and embedded ICC profiles (converted to sRGB), 16-bit data
+(scaled, never clipped), palette/grey modes, the first frame of animations, and HEIC/HEIF.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from skucut.errors import ImageTooLarge, InvalidImage, UnsupportedImage
+
+try:  # HEIC/HEIF support is optional at import time but installed by default.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover
+    pass
+
+DEFAULT_MAX_PIXELS = 50_000_000
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    rgb: np.ndarray  # HxWx3 uint8, sRGB
+    alpha: np.ndarray | None  # HxW uint8, or None when the image is opaque
+    format: str
+
+
+def decode_image(source: bytes | str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """Decode ``source`` (bytes or path). Raises InvalidImage, UnsupportedImage, ImageTooLarge."""
+    data = source if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_size(image.size, max_pixels)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(f"image is too large (decompression bomb guard): {exc}") from None
+    except UnidentifiedImageError:
+        raise InvalidImage("not a recognised image file") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidImage(f"corrupt or truncated image: {exc}") from None
+    fmt = image.format or "unknown"
+    image = ImageOps.exif_transpose(image)
+    rgb, alpha = _to_rgb_alpha(image)
+    return Decoded(rgb, alpha, fmt)
+
+
+def _check_size(size: tuple[int, int], max_pixels: int) -> None:
+    w, h = size
+    if w * h > max_pixels:
+        raise ImageTooLarge(f"image has {w}x{h} = {w * h} pixels, limit is {max_pixels}")
+
+
+def _scale_16bit(arr: np.ndarray) -> np.ndarray:
+    """16-bit (or 32-bit int) samples -> uint8 by scaling, never by clipping to 255."""
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype in (np.uint16, np.int32, np.uint32, np.int16) or np.issubdtype(
+        arr.dtype, np.integer
+    ):
+        top = 65535 if arr.max(initial=0) > 255 else 255
+        return np.clip(np.round(arr.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.floating):  # mode "F": assume 0..1 when in range
+        top = 1.0 if arr.max(initial=0) <= 1.0 else 255.0
+        return np.clip(np.round(arr * (255.0 / top)), 0, 255).astype(np.uint8)
+    raise UnsupportedImage(f"unsupported sample type {arr.dtype}")
+
+
+def _to_rgb_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    icc = image.info.get("icc_profile")
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        grey = _scale_16bit(np.asarray(image))
+        return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2)), None
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("1", "L"):
+        image = image.convert("RGB")
+    elif mode in ("LA", "La", "PA") or mode == "RGBa":
+        image = image.convert("RGBA")
+
+    alpha = None
+    if image.mode == "RGBA":
+        alpha = np.asarray(image.getchannel("A")).copy()
+        colour = image.convert("RGB")
+    elif image.mode in ("RGB", "CMYK", "YCbCr", "LAB", "HSV"):
+        colour = image
+    elif image.mode in ("RGB;16", "BGR;16"):  # pragma: no cover - rare raw modes
+        colour = image.convert("RGB")
+    else:
+        raise UnsupportedImage(f"unsupported image mode {image.mode}")
+
+    if icc or colour.mode == "CMYK":
+        colour = _to_srgb(colour, icc)
+    elif colour.mode != "RGB":
+        colour = colour.convert("RGB")
+    rgb = np.asarray(colour)
+    if alpha is not None and alpha.min() == 255:
+        alpha = None  # fully opaque: no alpha to carry
+    return np.ascontiguousarray(rgb), alpha
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert with the embedded ICC profile; CMYK without one uses Pillow's naive inversion."""
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(image, src, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError):
+            pass  # a broken profile: fall back to the plain conversion below
+    return image.convert("RGB")

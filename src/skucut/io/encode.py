@@ -1,0 +1,73 @@
+"""Encode cutouts and masks. Alpha is always straight (colour is never multiplied by alpha)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+FORMATS = ("png", "webp", "jpg")
+
+
+def parse_color(text: str | tuple[int, ...] | None) -> tuple[int, int, int] | None:
+    """'#ffffff', 'fff', 'white', '255,255,255' or a tuple -> (r, g, b)."""
+    if text is None or isinstance(text, tuple):
+        return text
+    from PIL import ImageColor
+
+    text = text.strip()
+    try:
+        if "," in text:
+            parts = tuple(int(p) for p in text.split(","))
+            if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
+                raise ValueError
+            return parts  # type: ignore[return-value]
+        if all(c in "0123456789abcdefABCDEF" for c in text) and len(text) in (3, 6):
+            text = "#" + text
+        return ImageColor.getrgb(text)[:3]
+    except ValueError:
+        raise ValueError(f"not a colour: {text!r} (use a name, #rrggbb or r,g,b)") from None
+
+
+def encode_cutout(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    fmt: str = "png",
+    bg_color: tuple[int, int, int] | None = None,
+    quality: int = 92,
+) -> bytes:
+    """RGB + alpha -> PNG/WebP with straight alpha, or flattened onto ``bg_color``.
+
+    JPEG has no alpha, so it is always flattened (white when no colour is given).
+    """
+    fmt = fmt.lower().replace("jpeg", "jpg")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "jpg" and bg_color is None:
+        bg_color = (255, 255, 255)
+    if bg_color is not None:
+        image = Image.fromarray(flatten(rgb, alpha, bg_color), "RGB")
+    else:
+        image = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    buf = io.BytesIO()
+    if fmt == "png":
+        image.save(buf, "PNG", compress_level=3)  # 3: ~2x faster than 6 for ~5% more bytes
+    elif fmt == "webp":
+        image.save(buf, "WEBP", quality=quality, exact=True)  # exact: keep colour under alpha
+    else:
+        image.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def flatten(rgb: np.ndarray, alpha: np.ndarray, bg_color: tuple[int, int, int]) -> np.ndarray:
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    out = rgb.astype(np.float32) * a + np.asarray(bg_color, np.float32) * (1 - a)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def encode_mask(alpha: np.ndarray) -> bytes:
+    """A single-channel 8-bit PNG."""
+    buf = io.BytesIO()
+    Image.fromarray(alpha, "L").save(buf, "PNG", compress_level=3)
+    return buf.getvalue()

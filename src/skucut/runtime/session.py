@@ -1,0 +1,79 @@
+"""A Segmenter wraps one onnxruntime session and the ModelCfg stored in the model file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from skucut.errors import ProviderUnavailable
+from skucut.modelcfg import METADATA_KEY, ModelCfg
+
+
+def create_session(
+    path: str | Path, providers: list[str] | None = None, threads: int = 0
+) -> ort.InferenceSession:
+    """An onnxruntime session; a requested provider that is missing is an error, not a fallback."""
+    providers = providers or ["CPUExecutionProvider"]
+    missing = [p for p in providers if p not in ort.get_available_providers()]
+    if missing:
+        raise ProviderUnavailable(
+            f"execution provider(s) {', '.join(missing)} not available; "
+            f"installed: {', '.join(ort.get_available_providers())}"
+        )
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads  # 0 = one per core
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+
+def read_model_cfg(session: ort.InferenceSession) -> ModelCfg:
+    meta = session.get_modelmeta().custom_metadata_map
+    if METADATA_KEY not in meta:
+        raise ValueError(f"model has no {METADATA_KEY} metadata; export it with `skucut export`")
+    return ModelCfg.from_json(meta[METADATA_KEY])
+
+
+class Segmenter:
+    """Image -> alpha in [0, 1] at the image's own resolution."""
+
+    def __init__(self, path: str | Path, providers: list[str] | None = None, threads: int = 0):
+        self.path = Path(path)
+        self.session = create_session(path, providers, threads)
+        self.cfg = read_model_cfg(self.session)
+        self._input = self.session.get_inputs()[0].name
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """One run at the working size so the first real image does not pay for graph setup."""
+        side = self.cfg.input_size
+        self._core(np.zeros((1, 3, side, side), np.float32))
+
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        side = self.cfg.input_size
+        shrinking = rgb.shape[0] * rgb.shape[1] > side * side
+        resized = cv2.resize(
+            rgb, (side, side), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        )
+        x = resized.astype(np.float32) * (1.0 / 255.0)
+        x = (x - np.asarray(self.cfg.mean, np.float32)) / np.asarray(self.cfg.std, np.float32)
+        return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+    def _core(self, batch: np.ndarray) -> np.ndarray:
+        out = self.session.run(None, {self._input: batch})[0]
+        if self.cfg.output_kind == "logits":
+            out = 1.0 / (1.0 + np.exp(-out))
+        return out[:, 0]
+
+    @staticmethod
+    def postprocess(prob: np.ndarray, height: int, width: int) -> np.ndarray:
+        # Clip only: no per-image min-max stretching (it turns noise into a mask).
+        alpha = cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
+        return np.clip(alpha, 0.0, 1.0)
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        prob = self._core(self.preprocess(rgb))[0]
+        return self.postprocess(prob, rgb.shape[0], rgb.shape[1])

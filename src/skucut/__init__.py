@@ -7,7 +7,7 @@ cutout.save("photo.png")
 
 from __future__ import annotations
 
-import io
+from io import BytesIO  # (plain `import io` would be shadowed by the skucut.io subpackage)
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +49,7 @@ def _decode_any(image, max_pixels: int) -> Decoded:
     if isinstance(image, bytes | bytearray | str | Path):
         return decode_image(image, max_pixels)
     if isinstance(image, Image.Image):
-        buf = io.BytesIO()
+        buf = BytesIO()
         image.save(buf, "PNG")  # one decoding path for all inputs (modes, alpha, 16-bit)
         return decode_image(buf.getvalue(), max_pixels)
     if isinstance(image, np.ndarray):

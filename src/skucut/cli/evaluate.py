@@ -22,7 +22,7 @@ def run(args) -> int:
     except ImportError:
         fail("evaluation needs pysodmetrics: pip install 'skucut[eval]'")
         return 2
-    from skucut.metrics import evaluate_dataset, summarize
+    from skucut.metrics import evaluate_dataset, table_header, table_row
     from skucut.pipeline import load_segmenter
 
     try:
@@ -31,15 +31,11 @@ def run(args) -> int:
         fail(str(exc))
         return exc.exit_code
     print(f"model: {segmenter.path}")
-    header = f"{'dataset':<14}{'n':>5}" + "".join(
-        f"{c:>12}" for c in ("IoU", "MAE", "S", "maxF", "wF", "BF1")
-    )
-    print(header)
+    print(table_header())
     for data in args.data:
         name = Path(data).name
         csv_path = Path(args.csv_dir) / f"{name}.csv"
         rows = evaluate_dataset(segmenter.predict, data, csv_path)
-        s = summarize(rows)
-        print(f"{name:<14}{len(rows):>5}" + "".join(f"{s[k]:>12.4f}" for k in s))
+        print(table_row(name, rows))
     print(f"per-image CSVs in {args.csv_dir}/")
     return 0

@@ -10,6 +10,9 @@ def register(sub) -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in out_dir")
     p.add_argument("--steps", type=int, help="override the config's step count")
+    p.add_argument(
+        "--stop-after", type=int, help="stop (with a checkpoint) at this step; resume later"
+    )
     p.set_defaults(run=run_train)
     e = sub.add_parser("export", help="export a checkpoint to ONNX with ModelCfg metadata")
     e.add_argument("checkpoint")
@@ -35,7 +38,7 @@ def run_train(args) -> int:
     cfg = TrainConfig.from_file(args.config)
     if args.steps:
         cfg = cfg.replace(steps=args.steps)
-    print(train(cfg, resume=not args.fresh))
+    print(train(cfg, resume=not args.fresh, stop_after=args.stop_after))
     return 0
 
 

@@ -4,7 +4,16 @@
 ignored by every measure.
 """
 
-from skucut.metrics.evaluate import evaluate_dataset, summarize
+from skucut.metrics.evaluate import evaluate_dataset, summarize, table_header, table_row
 from skucut.metrics.measures import boundary_f1, iou, mae, sod_measures
 
-__all__ = ["boundary_f1", "evaluate_dataset", "iou", "mae", "sod_measures", "summarize"]
+__all__ = [
+    "boundary_f1",
+    "evaluate_dataset",
+    "iou",
+    "mae",
+    "sod_measures",
+    "summarize",
+    "table_header",
+    "table_row",
+]

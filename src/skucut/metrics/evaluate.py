@@ -54,3 +54,15 @@ def evaluate_dataset(
 
 def summarize(rows: list[dict]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in rows])) for k in COLUMNS}
+
+
+_HEADINGS = ("IoU", "MAE", "S", "maxF", "wF", "BF1")
+
+
+def table_header() -> str:
+    return f"{'dataset':<14}{'n':>5}" + "".join(f"{h:>10}" for h in _HEADINGS)
+
+
+def table_row(name: str, rows: list[dict]) -> str:
+    summary = summarize(rows)
+    return f"{name:<14}{len(rows):>5}" + "".join(f"{summary[k]:>10.4f}" for k in COLUMNS)

@@ -89,8 +89,12 @@ def validate(model, loaders: dict[str, DataLoader], device, autocast) -> dict[st
     return result
 
 
-def train(cfg: TrainConfig, resume: bool = True) -> Path:
-    """Train per ``cfg``; returns the path of the best checkpoint."""
+def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) -> Path:
+    """Train per ``cfg``; returns the path of the best checkpoint.
+
+    ``stop_after`` ends this call at that step (with a checkpoint) without changing the
+    schedule, so a long run can be done in time-boxed pieces and resumed.
+    """
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -128,7 +132,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     mean, std = model_cfg.mean, model_cfg.std
     train_set = TrainPairs(train_pairs, cfg.train_size, mean, std, cfg.seed, AugmentCfg())
     # Global sample indices: step s uses samples [s*B, (s+1)*B), whatever happened before.
-    samples = range(step * cfg.batch_size, cfg.steps * cfg.batch_size)
+    end = min(cfg.steps, stop_after or cfg.steps)
+    samples = range(step * cfg.batch_size, end * cfg.batch_size)
     loader = DataLoader(
         train_set,
         batch_size=cfg.batch_size,
@@ -194,7 +199,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
             if metrics["score"] > best_score:
                 best_score = metrics["score"]
                 save_checkpoint(best_path, **checkpoint_state(), val=metrics)
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+        if step % cfg.ckpt_every == 0 or step == end:
             save_checkpoint(last_path, **checkpoint_state())
     bar.close()
     log.close()

@@ -1,0 +1,5 @@
+import sys
+
+from skucut.cli import main
+
+sys.exit(main())

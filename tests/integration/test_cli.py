@@ -1,0 +1,127 @@
+"""The CLI contract and batch error handling, run as a user would (a real subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.conftest import EXAMPLE, disc_image
+
+
+def skucut(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "skucut.cli", *args], input=stdin, capture_output=True, timeout=300
+    )
+
+
+def _photo_folder(root: Path) -> dict[str, tuple[int, int]]:
+    """Photos in nested folders and several formats; returns relative stem -> (w, h)."""
+    sizes = {}
+    for i, (rel, fmt) in enumerate([("a.jpg", "JPEG"), ("b.png", "PNG"), ("sub/c.webp", "WEBP")]):
+        rgb, _ = disc_image(48 + 16 * i, seed=i)
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(path, fmt)
+        sizes[str(Path(rel).with_suffix(""))] = (rgb.shape[1], rgb.shape[0])
+    return sizes
+
+
+def test_mask_contract(tmp_path, tiny_model):
+    src, out = tmp_path / "in", tmp_path / "out"
+    sizes = _photo_folder(src)
+    result = skucut("remove", str(src), "-o", str(out), "--mask", "-m", str(tiny_model))
+    assert result.returncode == 0, result.stderr.decode()
+    for stem, size in sizes.items():
+        mask = Image.open(out / f"{stem}.png")
+        assert mask.mode == "L" and mask.size == size
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_bad_file_is_reported_and_batch_goes_on(tmp_path, tiny_model):
+    src, out = tmp_path / "in", tmp_path / "out"
+    _photo_folder(src)
+    (src / "broken.jpg").write_bytes(Image.open(src / "a.jpg").tobytes()[:100])
+    (src / "truncated.png").write_bytes((src / "b.png").read_bytes()[:200])
+    result = skucut("remove", str(src), "-o", str(out), "-m", str(tiny_model))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.decode().splitlines() if "error" in line]
+    assert len(errors) == 2 and all("Traceback" not in line for line in errors)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == [
+        "a.png",
+        "b.png",
+        "sub/c.png",
+    ]
+    for p in out.rglob("*.png"):
+        image = Image.open(p)
+        assert image.mode == "RGBA"
+        image.load()  # complete, decodable files only
+
+
+def test_single_bad_file_exit_code_and_no_output(tmp_path, tiny_model):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    result = skucut("remove", str(bad), "-o", str(tmp_path / "o.png"), "-m", str(tiny_model))
+    assert result.returncode == 3
+    assert result.stderr.decode().count("\n") == 2  # the error line and the summary line
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_input_is_never_overwritten(tmp_path, tiny_model):
+    rgb, _ = disc_image(40)
+    path = tmp_path / "p.png"
+    Image.fromarray(rgb).save(path)
+    before = path.read_bytes()
+    result = skucut("remove", str(path), "-o", str(tmp_path), "-m", str(tiny_model))
+    assert result.returncode == 1 and b"overwrite an input" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_stdin_to_stdout_jpg_on_colour(tmp_path, tiny_model):
+    rgb, _ = disc_image(40)
+    data = tmp_path / "x.png"
+    Image.fromarray(rgb).save(data)
+    result = skucut(
+        "remove",
+        "-",
+        "-m",
+        str(tiny_model),
+        "--format",
+        "jpg",
+        "--bg-color",
+        "white",
+        stdin=data.read_bytes(),
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    out = tmp_path / "o.jpg"
+    out.write_bytes(result.stdout)
+    image = Image.open(out)
+    assert image.format == "JPEG" and image.size == (40, 40)
+
+
+def test_unknown_model_lists_available(tmp_path):
+    result = skucut("remove", str(EXAMPLE), "-o", str(tmp_path), "-m", "no-such-model")
+    assert result.returncode == 4 and b"available:" in result.stderr
+
+
+def test_models_command_lists_default_model():
+    result = skucut("models")
+    assert result.returncode == 0
+    assert b"skucut-unet-v1 (default)" in result.stdout and b"msra-dev" in result.stdout
+
+
+def test_shipped_model_on_example_photo(tmp_path):
+    """The README's main job: the shipped model finds the cup in the example photo."""
+    out = tmp_path / "out"
+    result = skucut("remove", str(EXAMPLE.parent), "-o", str(out), "--mask")
+    assert result.returncode == 0, result.stderr.decode()
+    mask = np.asarray(Image.open(out / "coffee.png"))
+    assert mask.shape == (400, 600)
+    assert mask[120:200, 230:360].mean() > 200  # inside the cup
+    assert mask[:30, :30].mean() < 60 and mask[-30:, -30:].mean() < 60  # table corners
+    env_free = os.environ.get("SKUCUT_MODELS_DIR") is None
+    assert env_free  # the shipped model, not an override

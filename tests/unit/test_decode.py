@@ -144,3 +144,9 @@ def test_decompression_bomb_refused():
     assert len(data) < 2_000_000
     with pytest.raises(ImageTooLarge):
         decode_image(data)
+
+
+def test_dark_16bit_stays_dark():
+    dark = np.full((8, 8), 200, np.uint16)  # 200 / 65535: nearly black, not mid-grey
+    out = decode_image(png_bytes(Image.fromarray(dark)))
+    assert out.rgb.max() <= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from skucut.cli._common import fail
@@ -13,6 +14,9 @@ def register(sub) -> None:
     p.add_argument("--model", default=None, help="model name or .onnx path")
     p.add_argument("--data", nargs="+", required=True, help="one or more dataset folders")
     p.add_argument("--csv-dir", default="eval-results", help="where per-image CSVs go")
+    p.add_argument(
+        "--json", help="also write {dataset: mean metrics} to this file (model cards use it)"
+    )
     p.set_defaults(run=run)
 
 
@@ -22,7 +26,7 @@ def run(args) -> int:
     except ImportError:
         fail("evaluation needs pysodmetrics: pip install 'skucut[eval]'")
         return 2
-    from skucut.metrics import evaluate_dataset, table_header, table_row
+    from skucut.metrics import evaluate_dataset, summarize, table_header, table_row
     from skucut.pipeline import load_segmenter
 
     try:
@@ -32,10 +36,14 @@ def run(args) -> int:
         return exc.exit_code
     print(f"model: {segmenter.path}")
     print(table_header())
+    summaries = {}
     for data in args.data:
         name = Path(data).name
         csv_path = Path(args.csv_dir) / f"{name}.csv"
         rows = evaluate_dataset(segmenter.predict, data, csv_path)
         print(table_row(name, rows))
+        summaries[name] = {k: round(v, 4) for k, v in summarize(rows).items()}
     print(f"per-image CSVs in {args.csv_dir}/")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"metrics": summaries}, indent=2) + "\n")
     return 0

@@ -17,6 +17,9 @@ def register(sub) -> None:
     e = sub.add_parser("export", help="export a checkpoint to ONNX with ModelCfg metadata")
     e.add_argument("checkpoint")
     e.add_argument("-o", "--output", required=True)
+    e.add_argument(
+        "--input-size", type=int, help="inference size to record (default: the config's)"
+    )
     e.set_defaults(run=run_export)
 
 
@@ -47,6 +50,6 @@ def run_export(args) -> int:
         return 2
     from skucut.export import export_onnx
 
-    cfg = export_onnx(args.checkpoint, args.output)
+    cfg = export_onnx(args.checkpoint, args.output, input_size=args.input_size)
     print(f"wrote {args.output}: {cfg.name} v{cfg.version}, input {cfg.input_size}px")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +33,23 @@ def load_trained_model(ckpt_path: str | Path) -> tuple[nn.Module, ModelCfg]:
 
 
 def export_onnx(
-    ckpt_path: str | Path, out_path: str | Path, check: bool = True, fp16_weights: bool = True
+    ckpt_path: str | Path,
+    out_path: str | Path,
+    check: bool = True,
+    fp16_weights: bool = True,
+    input_size: int | None = None,
 ) -> ModelCfg:
     """Write ``out_path``; with ``check``, compare onnxruntime against torch on a random input.
 
     ``fp16_weights`` halves the file: weights are stored in float16 and cast back to float32 by
     a Cast node that onnxruntime constant-folds when the session is created, so inference
-    still runs in float32 at the same speed.
+    still runs in float32 at the same speed. ``input_size`` overrides the inference size
+    recorded in the ModelCfg (the network is fully convolutional).
     """
     model, cfg = load_trained_model(ckpt_path)
-    cfg = ModelCfg(**{**cfg.__dict__, "output_kind": "probability"})
+    cfg = dataclasses.replace(
+        cfg, output_kind="probability", input_size=input_size or cfg.input_size
+    )
     wrapped = _WithSigmoid(model).eval()
     dummy = torch.randn(1, 3, cfg.input_size, cfg.input_size)
     out_path = Path(out_path)

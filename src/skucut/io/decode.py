@@ -61,26 +61,23 @@ def _check_size(size: tuple[int, int], max_pixels: int) -> None:
         raise ImageTooLarge(f"image has {w}x{h} = {w * h} pixels, limit is {max_pixels}")
 
 
-def _scale_16bit(arr: np.ndarray) -> np.ndarray:
-    """16-bit (or 32-bit int) samples -> uint8 by scaling, never by clipping to 255."""
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype in (np.uint16, np.int32, np.uint32, np.int16) or np.issubdtype(
-        arr.dtype, np.integer
-    ):
-        top = 65535 if arr.max(initial=0) > 255 else 255
-        return np.clip(np.round(arr.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
-    if np.issubdtype(arr.dtype, np.floating):  # mode "F": assume 0..1 when in range
+def _scale_to_8bit(image: Image.Image) -> np.ndarray:
+    """Grey 16-bit / 32-bit / float samples -> uint8 by scaling, never by clipping to 255."""
+    arr = np.asarray(image)
+    if image.mode.startswith("I;16"):
+        top = 65535.0
+    elif image.mode == "F":
         top = 1.0 if arr.max(initial=0) <= 1.0 else 255.0
-        return np.clip(np.round(arr * (255.0 / top)), 0, 255).astype(np.uint8)
-    raise UnsupportedImage(f"unsupported sample type {arr.dtype}")
+    else:  # mode "I": 32-bit ints, often 16-bit data from TIFF; scale by the range in use
+        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+    return np.clip(np.round(arr.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
 
 
 def _to_rgb_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     icc = image.info.get("icc_profile")
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        grey = _scale_16bit(np.asarray(image))
+        grey = _scale_to_8bit(image)
         return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2)), None
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")

@@ -77,3 +77,17 @@ def test_onnx_matches_torch_and_carries_model_cfg(tiny_model):
     model, _ = load_trained_model(tiny_model.parent / "run" / "best.pt")
     wrapped = torch.nn.Sequential(model, torch.nn.Sigmoid()).eval()
     assert parity(wrapped, tiny_model, cfg, seed=3) < 5e-3
+
+
+def test_init_from_starts_with_given_weights(pair_folder, tmp_path):
+    first = tmp_path / "first"
+    train(_cfg(pair_folder, first, steps=3))
+    second = tmp_path / "second"
+    cfg = _cfg(
+        pair_folder, second, steps=3, init_from=str(first / "last.pt"), lr=1e-9, warmup_steps=1
+    )
+    train(cfg)
+    a = torch.load(first / "last.pt", weights_only=False)["model"]
+    b = torch.load(second / "last.pt", weights_only=False)["model"]
+    conv = next(k for k in a if k.endswith("weight") and a[k].ndim == 4)
+    assert torch.allclose(a[conv], b[conv], atol=1e-5)  # lr ~0: weights stay where they started

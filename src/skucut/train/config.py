@@ -23,6 +23,8 @@ class TrainConfig:
     train_dirs: list[str] = field(default_factory=list)
     val_dirs: list[str] = field(default_factory=list)
     max_side: int = 320  # pairs are kept in memory at most this big
+    # Start a new run from these weights (fine-tuning, or another schedule after a finished run).
+    init_from: str = ""
     # Optimisation.
     steps: int = 1000
     batch_size: int = 8

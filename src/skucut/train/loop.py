@@ -119,6 +119,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
 
     step, best_score = 0, -1.0
     last_path, best_path = out / "last.pt", out / "best.pt"
+    if cfg.init_from and not (resume and last_path.exists()):
+        model.load_state_dict(load_checkpoint(cfg.init_from)["model"])
     if resume and last_path.exists():
         state = load_checkpoint(last_path)
         model.load_state_dict(state["model"])

@@ -50,7 +50,6 @@ def main() -> None:
                     args.image,
                     "-o",
                     tmp,
-                    "--overwrite",
                     *model_args,
                 ],
                 check=True,

@@ -125,3 +125,19 @@ def test_shipped_model_on_example_photo(tmp_path):
     assert mask[:30, :30].mean() < 60 and mask[-30:, -30:].mean() < 60  # table corners
     env_free = os.environ.get("SKUCUT_MODELS_DIR") is None
     assert env_free  # the shipped model, not an override
+
+
+def test_existing_outputs_are_replaced_unless_skip_existing(tmp_path, tiny_model):
+    src, out = tmp_path / "in", tmp_path / "out"
+    _photo_folder(src)
+    out.mkdir()
+    (out / "a.png").write_bytes(b"stale")
+    assert (
+        skucut(
+            "remove", str(src), "-o", str(out), "--skip-existing", "-m", str(tiny_model)
+        ).returncode
+        == 0
+    )
+    assert (out / "a.png").read_bytes() == b"stale" and (out / "b.png").exists()
+    assert skucut("remove", str(src), "-o", str(out), "-m", str(tiny_model)).returncode == 0
+    assert Image.open(out / "a.png").mode == "RGBA"

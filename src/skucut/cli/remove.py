@@ -30,7 +30,9 @@ def register(sub) -> None:
     )
     p.add_argument("--mask", action="store_true", help="write the alpha mask only (8-bit PNG)")
     p.add_argument(
-        "--overwrite", action="store_true", help="replace existing outputs (default: skip)"
+        "--skip-existing",
+        action="store_true",
+        help="leave outputs that already exist (resume an interrupted folder run)",
     )
     p.set_defaults(run=run)
 
@@ -53,10 +55,6 @@ def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
                 found.append((path, Path(path.name)))  # reported as missing when processed
             found += [(m, Path(m.name)) for m in matches if m.is_file()]
     return found
-
-
-def _target(rel: Path, out: Path, single_file_out: bool, ext: str) -> Path:
-    return out if single_file_out else out / rel.with_suffix("." + ext)
 
 
 def run(args) -> int:
@@ -83,12 +81,12 @@ def run(args) -> int:
     last_error: SkucutError | None = None
     bar = tqdm(items, desc="remove", unit="img", disable=len(items) < 2 or None)
     for path, rel in bar:
-        target = _target(rel, out, single_file_out, options.extension)
+        target = out if single_file_out else out / rel.with_suffix("." + options.extension)
         try:
             if target.resolve() in inputs:
                 raise FileExistsError("output would overwrite an input; choose another -o")
-            if target.exists() and not args.overwrite and not single_file_out:
-                continue  # already done: re-running a folder resumes it
+            if args.skip_existing and target.exists():
+                continue
             write_atomic(target, remove_bytes(path.read_bytes(), options))
         except (SkucutError, OSError) as exc:
             failed += 1

@@ -1,4 +1,4 @@
-"""decode -> segment -> compose -> encode. Orchestration only; each step lives in its module."""
+"""decode -> segment -> encode. Orchestration only; each step lives in its own module."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from skucut.export.onnx_export import load_trained_model, parity  # noqa: E402
+from skucut.export.onnx_export import export_onnx, load_trained_model, parity  # noqa: E402
 from skucut.modelcfg import ModelCfg  # noqa: E402
 from skucut.train.config import TrainConfig  # noqa: E402
 from skucut.train.loop import train  # noqa: E402
@@ -65,7 +65,7 @@ def test_config_files(tmp_path):
         TrainConfig.from_file(tmp_path / "bad.yaml")
 
 
-def test_onnx_matches_torch_and_carries_model_cfg(tiny_model):
+def test_onnx_matches_torch_and_carries_model_cfg(tiny_model, tmp_path):
     import onnxruntime as ort
 
     from skucut.runtime.session import read_model_cfg
@@ -74,9 +74,15 @@ def test_onnx_matches_torch_and_carries_model_cfg(tiny_model):
     cfg = read_model_cfg(session)
     assert isinstance(cfg, ModelCfg) and cfg.name == "tiny" and cfg.input_size == 32
     assert cfg.output_kind == "probability" and "12 image/mask pairs" in cfg.training_data
-    model, _ = load_trained_model(tiny_model.parent / "run" / "best.pt")
+    ckpt = tiny_model.parent / "run" / "best.pt"
+    model, _ = load_trained_model(ckpt)
     wrapped = torch.nn.Sequential(model, torch.nn.Sigmoid()).eval()
-    assert parity(wrapped, tiny_model, cfg, seed=3) < 5e-3
+    float_path = tmp_path / "float.onnx"
+    export_onnx(ckpt, float_path, int8_weights=False)
+    assert parity(wrapped, float_path, cfg, seed=3) < 1e-4
+    # int8 weight storage: a quarter of the size, probabilities within a few hundredths
+    assert tiny_model.stat().st_size < 0.5 * float_path.stat().st_size
+    assert parity(wrapped, tiny_model, cfg, seed=3) < 3e-2
 
 
 def test_init_from_starts_with_given_weights(pair_folder, tmp_path):

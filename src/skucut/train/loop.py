@@ -111,7 +111,6 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         return torch.autocast(device.type, dtype=torch.bfloat16)
 
     model = create_model(cfg.arch, **cfg.arch_kwargs)
-    model_cfg = model_cfg_for(cfg, model.stride)
     # channels_last: oneDNN's convolutions run faster on NHWC on this CPU (measured ~10%).
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

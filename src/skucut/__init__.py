@@ -49,8 +49,10 @@ def _decode_any(image, max_pixels: int) -> Decoded:
     if isinstance(image, bytes | bytearray | str | Path):
         return decode_image(image, max_pixels)
     if isinstance(image, Image.Image):
+        # One decoding path for every input. TIFF, unlike PNG, holds every Pillow mode
+        # (CMYK, 16-bit, float) losslessly, and carries the ICC profile along.
         buf = BytesIO()
-        image.save(buf, "PNG")  # one decoding path for all inputs (modes, alpha, 16-bit)
+        image.save(buf, "TIFF", icc_profile=image.info.get("icc_profile"))
         return decode_image(buf.getvalue(), max_pixels)
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):

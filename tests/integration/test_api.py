@@ -61,3 +61,11 @@ def _png(w, h):
 
 def test_load_model_is_cached(tiny_model):
     assert skucut.load_model(str(tiny_model)) is skucut.load_model(str(tiny_model))
+
+
+def test_pil_cmyk_input_is_converted(tiny_model):
+    cmyk = Image.new("CMYK", (24, 24), (0, 255, 255, 0))  # red ink mix
+    out = np.asarray(skucut.remove(cmyk, model=str(tiny_model)))
+    assert out.shape == (24, 24, 4)
+    r, g, b = out[12, 12, :3].astype(int)
+    assert r > 200 and g < 60 and b < 60

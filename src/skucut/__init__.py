@@ -16,19 +16,21 @@ import numpy as np
 from skucut._version import __version__
 from skucut.catalog import DEFAULT_MODEL, ModelInfo, list_models
 from skucut.errors import ImageTooLarge, InvalidImage, ModelNotFound, SkucutError, UnsupportedImage
-from skucut.io import DEFAULT_MAX_PIXELS, Decoded, decode_image
-from skucut.io.encode import flatten, parse_color
-from skucut.pipeline import cut, load_segmenter
+from skucut.io import Decoded, decode_image
+from skucut.pipeline import RemoveOptions, load_segmenter, render
+from skucut.presets import BUILTIN as PRESETS
 
 if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = [
     "DEFAULT_MODEL",
+    "PRESETS",
     "ImageTooLarge",
     "InvalidImage",
     "ModelInfo",
     "ModelNotFound",
+    "RemoveOptions",
     "SkucutError",
     "UnsupportedImage",
     "__version__",
@@ -67,22 +69,24 @@ def _decode_any(image, max_pixels: int) -> Decoded:
 def remove(
     image,
     model: str | None = None,
-    bg_color=None,
-    mask: bool = False,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    *,
+    preset: str | None = None,
+    preset_file: str | Path | None = None,
+    **options,
 ) -> Image.Image:
     """Remove the background of ``image`` (path, bytes, PIL image or RGB/RGBA uint8 array).
 
-    Returns an RGBA PIL image with straight alpha; with ``bg_color`` an RGB image flattened
-    onto that colour; with ``mask=True`` the alpha alone (mode "L").
+    Returns an RGBA PIL image with straight alpha; an RGB image when the result is opaque
+    (a background colour or image); the alpha alone (mode "L") with ``mask=True``. Options are
+    those of :class:`skucut.pipeline.RemoveOptions` (refine, bg_color, canvas, shadow, ...),
+    on top of a ``preset`` (see ``skucut presets``).
     """
     from PIL import Image
 
-    decoded = _decode_any(image, max_pixels)
-    alpha = cut(decoded.rgb, decoded.alpha, load_segmenter(model))
-    if mask:
-        return Image.fromarray(alpha, "L")
-    colour = parse_color(bg_color)
-    if colour is not None:
-        return Image.fromarray(flatten(decoded.rgb, alpha, colour), "RGB")
-    return Image.fromarray(np.dstack([decoded.rgb, alpha]), "RGBA")
+    opts = RemoveOptions.build(preset, preset_file, model=model, **options)
+    pixels, alpha = render(_decode_any(image, opts.max_pixels), opts)
+    if opts.mask:
+        return Image.fromarray(pixels, "L")
+    if alpha is None:
+        return Image.fromarray(pixels, "RGB")
+    return Image.fromarray(np.dstack([pixels, alpha]), "RGBA")

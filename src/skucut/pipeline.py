@@ -1,37 +1,119 @@
-"""decode -> segment -> encode. Orchestration only; each step lives in its own module."""
+"""decode -> segment -> refine -> decontaminate -> compose -> encode.
+
+Orchestration only; each step lives in its own module.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from skucut.catalog import resolve_model
-from skucut.io import DEFAULT_MAX_PIXELS, decode_image, encode_cutout, encode_mask
+from skucut.compose import ComposeOptions
+from skucut.compose import compose as compose_image
+from skucut.io import DEFAULT_MAX_PIXELS, Decoded, decode_image, encode_cutout, encode_mask
 from skucut.io.encode import FORMATS, parse_color
+from skucut.presets import get_preset, load_presets
+from skucut.refine import REFINE_MODES, estimate_foreground, refine_alpha
 from skucut.runtime import Segmenter
+
+
+def parse_canvas(value: str | tuple | list | None) -> tuple[int, int] | None:
+    """'2000x1500', '2000' (square) or (w, h)."""
+    if value is None or isinstance(value, tuple):
+        return value
+    if isinstance(value, list):
+        return tuple(value)  # type: ignore[return-value]
+    try:
+        parts = [int(p) for p in str(value).lower().split("x")]
+    except ValueError:
+        raise ValueError(f"canvas must look like 2000x2000, got {value!r}") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise ValueError(f"canvas must look like 2000x2000, got {value!r}")
+    return parts[0], parts[1]
 
 
 @dataclass(frozen=True)
 class RemoveOptions:
     model: str | None = None  # name or .onnx path; None = the default model
     format: str = "png"  # png | webp | jpg
-    bg_color: tuple[int, int, int] | None = None  # flatten onto this colour
-    mask: bool = False  # write only the alpha as a single-channel PNG
+    quality: int = 92  # JPEG/WebP
+    mask: bool = False  # write only the alpha as a single-channel PNG (input resolution)
     max_pixels: int = DEFAULT_MAX_PIXELS
+    # Edges.
+    refine: str = "fast"  # none | fast | quality
+    cleanup: bool = True  # drop specks, fill false holes
+    decontaminate: bool = True  # remove the old background's colour from edges
+    # Composition (see skucut.compose.ComposeOptions).
+    bg_color: tuple[int, int, int] | None = None
+    bg_image: str | None = None  # path of a background photo
+    bg_fit: str = "fill"
+    trim: bool = False
+    margin: str | int = 0
+    canvas: tuple[int, int] | None = None
+    fill: float = 0.85
+    align: str = "center"
+    shadow: str = "none"
+    shadow_opacity: float = 0.35
 
     def __post_init__(self) -> None:
         fmt = self.format.lower().replace("jpeg", "jpg")
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {self.format!r}; choose one of {', '.join(FORMATS)}")
+        if self.refine not in REFINE_MODES:
+            raise ValueError(
+                f"unknown refine mode {self.refine!r}; choose one of {', '.join(REFINE_MODES)}"
+            )
+        if not 1 <= self.quality <= 100:
+            raise ValueError(f"quality must be 1..100, got {self.quality}")
         object.__setattr__(self, "format", fmt)
         object.__setattr__(self, "bg_color", parse_color(self.bg_color))
+        object.__setattr__(self, "canvas", parse_canvas(self.canvas))
+        self.compose_options(background=None)  # validates the composition fields
+
+    @classmethod
+    def build(
+        cls, preset: str | None = None, preset_file: str | Path | None = None, **given: Any
+    ) -> RemoveOptions:
+        """A preset's options (built in or from ``preset_file``), overridden by ``given``.
+
+        ``None`` values in ``given`` mean "not given", so CLI and HTTP defaults don't mask
+        the preset.
+        """
+        base = (
+            get_preset(preset, load_presets(preset_file) if preset_file else None) if preset else {}
+        )
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(base) - known)
+        if unknown:
+            raise ValueError(f"preset {preset!r} has unknown options: {', '.join(unknown)}")
+        return cls(**{**base, **{k: v for k, v in given.items() if v is not None}})
 
     @property
     def extension(self) -> str:
         return "png" if self.mask else self.format
+
+    def compose_options(self, background: np.ndarray | None) -> ComposeOptions:
+        return ComposeOptions(
+            bg_color=self.bg_color,
+            bg_image=background,
+            bg_fit=self.bg_fit,
+            trim=self.trim,
+            margin=self.margin,
+            canvas=self.canvas,
+            fill=self.fill,
+            align=self.align,
+            shadow=self.shadow,
+            shadow_opacity=self.shadow_opacity,
+        )
 
 
 _SEGMENTERS: dict[Path, Segmenter] = {}
@@ -47,18 +129,47 @@ def load_segmenter(model: str | None = None, threads: int = 0) -> Segmenter:
         return _SEGMENTERS[path]
 
 
-def cut(rgb: np.ndarray, alpha_in: np.ndarray | None, segmenter: Segmenter) -> np.ndarray:
-    """Predicted alpha (uint8), never more opaque than the image's own alpha."""
-    alpha = np.round(segmenter.predict(rgb) * 255.0).astype(np.uint8)
-    if alpha_in is not None:
-        alpha = np.minimum(alpha, alpha_in)
+@functools.lru_cache(maxsize=4)
+def _background(path: str, max_pixels: int) -> np.ndarray:
+    """Decoded once per process, not once per image of a batch."""
+    return decode_image(path, max_pixels).rgb
+
+
+def prepare(options: RemoveOptions) -> None:
+    """Load what every image needs (model, background photo), so a bad name fails up front."""
+    load_segmenter(options.model)
+    if options.bg_image:
+        _background(options.bg_image, options.max_pixels)
+
+
+def predict_alpha(decoded: Decoded, options: RemoveOptions) -> np.ndarray:
+    """Refined alpha (uint8, input resolution), never more opaque than the image's own alpha."""
+    prob = load_segmenter(options.model).probability(decoded.rgb)
+    alpha = refine_alpha(decoded.rgb, prob, options.refine, options.cleanup)
+    alpha = np.round(alpha * 255.0).astype(np.uint8)
+    if decoded.alpha is not None:
+        alpha = np.minimum(alpha, decoded.alpha)
     return alpha
+
+
+def render(decoded: Decoded, options: RemoveOptions) -> tuple[np.ndarray, np.ndarray | None]:
+    """(pixels, alpha): the mask alone with ``mask``; else RGB, plus alpha unless opaque."""
+    alpha = predict_alpha(decoded, options)
+    if options.mask:
+        return alpha, None
+    rgb = decoded.rgb
+    if options.decontaminate:
+        rgb = estimate_foreground(rgb, alpha.astype(np.float32) / 255.0)
+    background = _background(options.bg_image, options.max_pixels) if options.bg_image else None
+    return compose_image(rgb, alpha, options.compose_options(background))
+
+
+def encode(pixels: np.ndarray, alpha: np.ndarray | None, options: RemoveOptions) -> bytes:
+    if options.mask:
+        return encode_mask(pixels)
+    return encode_cutout(pixels, alpha, options.format, quality=options.quality)
 
 
 def remove_bytes(data: bytes | str | Path, options: RemoveOptions) -> bytes:
     """Image bytes (or a path) in, encoded result out."""
-    decoded = decode_image(data, options.max_pixels)
-    alpha = cut(decoded.rgb, decoded.alpha, load_segmenter(options.model))
-    if options.mask:
-        return encode_mask(alpha)
-    return encode_cutout(decoded.rgb, alpha, options.format, options.bg_color)
+    return encode(*render(decode_image(data, options.max_pixels), options), options)

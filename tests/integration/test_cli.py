@@ -141,3 +141,36 @@ def test_existing_outputs_are_replaced_unless_skip_existing(tmp_path, tiny_model
     assert (out / "a.png").read_bytes() == b"stale" and (out / "b.png").exists()
     assert skucut("remove", str(src), "-o", str(out), "-m", str(tiny_model)).returncode == 0
     assert Image.open(out / "a.png").mode == "RGBA"
+
+
+def test_preset_writes_a_marketplace_image(tmp_path):
+    out = tmp_path / "out"
+    result = skucut("remove", str(EXAMPLE), "-o", str(out), "--preset", "white-main")
+    assert result.returncode == 0, result.stderr.decode()
+    image = Image.open(out / "coffee.jpg")
+    assert image.format == "JPEG" and image.size == (2000, 2000)
+    pixels = np.asarray(image)
+    assert (pixels[:40, :40] >= 250).all()  # pure white corners (JPEG rounding aside)
+    # The product fills ~85% of the frame along its larger extent.
+    rows = np.flatnonzero((pixels.min(axis=2) < 200).any(axis=1))
+    cols = np.flatnonzero((pixels.min(axis=2) < 200).any(axis=0))
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    assert 0.8 * 2000 <= extent <= 0.87 * 2000
+
+
+def test_options_override_preset_and_bad_options_fail_cleanly(tmp_path):
+    out = tmp_path / "out"
+    result = skucut(
+        "remove", str(EXAMPLE), "-o", str(out), "--preset", "white-main", "-f", "png",
+        "--canvas", "300x200", "--shadow", "drop",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    image = Image.open(out / "coffee.png")
+    assert image.size == (300, 200) and image.mode == "RGB"
+    bad = skucut("remove", str(EXAMPLE), "-o", str(out), "--canvas", "big")
+    assert bad.returncode == 2 and b"canvas must look like" in bad.stderr
+    assert b"Traceback" not in bad.stderr
+    missing_bg = skucut("remove", str(EXAMPLE), "-o", str(out), "--bg-image", "nope.jpg")
+    assert missing_bg.returncode != 0 and b"Traceback" not in missing_bg.stderr
+    listed = skucut("presets")
+    assert listed.returncode == 0 and b"white-main" in listed.stdout

@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 from skucut.export.onnx_export import export_onnx, load_trained_model, parity  # noqa: E402
 from skucut.modelcfg import ModelCfg  # noqa: E402
 from skucut.train.config import TrainConfig  # noqa: E402
+from skucut.train.ema import EMA, inference_weights  # noqa: E402
 from skucut.train.loop import train  # noqa: E402
 
 
@@ -45,14 +46,36 @@ def test_loss_goes_down(pair_folder, tmp_path):
 
 def test_resume_is_exact(pair_folder, tmp_path):
     straight = tmp_path / "straight"
-    train(_cfg(pair_folder, straight, steps=6))
+    train(_cfg(pair_folder, straight, steps=6, ema_decay=0.9))
     resumed = tmp_path / "resumed"
-    train(_cfg(pair_folder, resumed, steps=6), stop_after=3)  # "interrupted" at step 3
-    train(_cfg(pair_folder, resumed, steps=6))  # picks up at step 3
-    a = torch.load(straight / "last.pt", weights_only=False)["model"]
-    b = torch.load(resumed / "last.pt", weights_only=False)["model"]
-    for key in a:
-        assert torch.allclose(a[key].float(), b[key].float(), atol=1e-6), key
+    train(_cfg(pair_folder, resumed, steps=6, ema_decay=0.9), stop_after=3)  # "interrupted"
+    train(_cfg(pair_folder, resumed, steps=6, ema_decay=0.9))  # picks up at step 3
+    a = torch.load(straight / "last.pt", weights_only=False)
+    b = torch.load(resumed / "last.pt", weights_only=False)
+    for weights in (lambda s: s["model"], inference_weights):
+        wa, wb = weights(a), weights(b)
+        for key in wa:
+            assert torch.allclose(wa[key].float(), wb[key].float(), atol=1e-6), key
+
+
+def test_ema_averages_and_is_what_gets_exported():
+    model = torch.nn.Linear(2, 1)
+    ema = EMA(model, decay=0.5)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    for _ in range(50):
+        ema.update(model)
+    # Converges to the new weights over the updates...
+    assert torch.allclose(ema.model.weight, start + 1.0, atol=1e-6)
+    # ...but one update moves it only by 1 - warm-up decay (2/11 at the first update).
+    ema2 = EMA(torch.nn.Linear(2, 1), decay=0.5)
+    ema2.model.weight.data.copy_(start)
+    ema2.update(model)
+    assert torch.allclose(ema2.model.weight, start + (1 - 2 / 11), atol=1e-6)
+    checkpoint = {"model": model.state_dict(), "ema": ema.state_dict()}
+    assert inference_weights(checkpoint) is checkpoint["ema"]["model"]
+    assert inference_weights({"model": 1, "ema": None}) == 1
 
 
 def test_config_files(tmp_path):

@@ -6,14 +6,14 @@ import argparse
 import sys
 
 from skucut._version import __version__
-from skucut.cli import evaluate, models, remove, train
+from skucut.cli import evaluate, models, presets, remove, train
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skucut", description=__doc__)
     parser.add_argument("--version", action="version", version=f"skucut {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (remove, models, train, evaluate):
+    for module in (remove, models, presets, train, evaluate):
         module.register(sub)
     return parser
 
@@ -25,3 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("skucut: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `skucut presets | head`: the reader left, nothing to say
+        sys.stderr.close()
+        return 141

@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from skucut.cli._common import fail, write_atomic
 from skucut.errors import SkucutError
-from skucut.pipeline import RemoveOptions, load_segmenter, remove_bytes
+from skucut.pipeline import RemoveOptions, prepare, remove_bytes
+from skucut.refine import REFINE_MODES
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
 
@@ -24,17 +25,73 @@ def register(sub) -> None:
     p.add_argument(
         "-m", "--model", default=None, help="model name (see `skucut models`) or .onnx path"
     )
-    p.add_argument("-f", "--format", default="png", choices=["png", "webp", "jpg"])
-    p.add_argument(
-        "--bg-color", default=None, help="flatten onto a colour: white, #f0f0f0, 255,255,255"
-    )
-    p.add_argument("--mask", action="store_true", help="write the alpha mask only (8-bit PNG)")
+    p.add_argument("-f", "--format", default=None, choices=["png", "webp", "jpg"])
+    p.add_argument("--quality", type=int, default=None, help="JPEG/WebP quality (default 92)")
+    p.add_argument("--mask", action="store_true", default=None, help="write the alpha only")
+    add_output_options(p)
     p.add_argument(
         "--skip-existing",
         action="store_true",
         help="leave outputs that already exist (resume an interrupted folder run)",
     )
     p.set_defaults(run=run)
+
+
+def add_output_options(p) -> None:
+    """Edge and composition options, shared with every command that writes cutouts."""
+    edges = p.add_argument_group("edges")
+    edges.add_argument(
+        "--refine", choices=list(REFINE_MODES), default=None, help="edge refinement (default fast)"
+    )
+    edges.add_argument("--no-cleanup", dest="cleanup", action="store_false", default=None)
+    edges.add_argument(
+        "--no-decontaminate",
+        dest="decontaminate",
+        action="store_false",
+        default=None,
+        help="keep the original colours in semi-transparent edges",
+    )
+    out = p.add_argument_group("composition")
+    out.add_argument("--preset", default=None, help="named output recipe (see `skucut presets`)")
+    out.add_argument("--preset-file", default=None, help="TOML/YAML/JSON file of custom presets")
+    out.add_argument(
+        "--bg-color", default=None, help="background colour: white, #f0f0f0, 255,255,255"
+    )
+    out.add_argument("--bg-image", default=None, help="background photo")
+    out.add_argument("--bg-fit", choices=["fill", "fit"], default=None)
+    out.add_argument("--trim", action="store_true", default=None, help="crop to the product")
+    out.add_argument("--margin", default=None, help="trim margin: pixels or N%%")
+    out.add_argument("--canvas", default=None, help="fixed output size WxH, product centred")
+    out.add_argument("--fill", type=float, default=None, help="product share of the canvas")
+    out.add_argument("--align", choices=["center", "bottom"], default=None)
+    out.add_argument("--shadow", choices=["none", "drop", "contact"], default=None)
+    out.add_argument("--shadow-opacity", type=float, default=None)
+
+
+OPTION_NAMES = [
+    "model",
+    "format",
+    "quality",
+    "mask",
+    "refine",
+    "cleanup",
+    "decontaminate",
+    "bg_color",
+    "bg_image",
+    "bg_fit",
+    "trim",
+    "margin",
+    "canvas",
+    "fill",
+    "align",
+    "shadow",
+    "shadow_opacity",
+]
+
+
+def options_from_args(args) -> RemoveOptions:
+    given = {name: getattr(args, name) for name in OPTION_NAMES}
+    return RemoveOptions.build(args.preset, args.preset_file, **given)
 
 
 def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
@@ -59,11 +116,9 @@ def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
 
 def run(args) -> int:
     try:
-        options = RemoveOptions(
-            model=args.model, format=args.format, bg_color=args.bg_color, mask=args.mask
-        )
-        load_segmenter(options.model)  # fail fast on a bad model name, before touching files
-    except (SkucutError, ValueError) as exc:
+        options = options_from_args(args)
+        prepare(options)  # fail fast on a bad model or background, before touching files
+    except (SkucutError, ValueError, OSError) as exc:
         fail(str(exc))
         return getattr(exc, "exit_code", 2)
 

@@ -13,6 +13,7 @@ from torch import nn
 from skucut.modelcfg import METADATA_KEY, ModelCfg
 from skucut.models import create_model
 from skucut.train.checkpoint import load_checkpoint
+from skucut.train.ema import inference_weights
 
 
 class _WithSigmoid(nn.Module):
@@ -28,7 +29,7 @@ def load_trained_model(ckpt_path: str | Path) -> tuple[nn.Module, ModelCfg]:
     state = load_checkpoint(ckpt_path)
     cfg = ModelCfg.from_json(state["model_cfg"])
     model = create_model(cfg.arch, **cfg.arch_kwargs)
-    model.load_state_dict(state["model"])
+    model.load_state_dict(inference_weights(state))
     return model.eval(), cfg
 
 

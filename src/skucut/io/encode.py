@@ -32,21 +32,24 @@ def parse_color(text: str | tuple[int, ...] | None) -> tuple[int, int, int] | No
 
 def encode_cutout(
     rgb: np.ndarray,
-    alpha: np.ndarray,
+    alpha: np.ndarray | None,
     fmt: str = "png",
     bg_color: tuple[int, int, int] | None = None,
     quality: int = 92,
 ) -> bytes:
     """RGB + alpha -> PNG/WebP with straight alpha, or flattened onto ``bg_color``.
 
-    JPEG has no alpha, so it is always flattened (white when no colour is given).
+    JPEG has no alpha, so it is always flattened (white when no colour is given). Without
+    ``alpha`` the image is written opaque.
     """
     fmt = fmt.lower().replace("jpeg", "jpg")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if fmt == "jpg" and bg_color is None:
+    if fmt == "jpg" and bg_color is None and alpha is not None:
         bg_color = (255, 255, 255)
-    if bg_color is not None:
+    if alpha is None:
+        image = Image.fromarray(rgb, "RGB")
+    elif bg_color is not None:
         image = Image.fromarray(flatten(rgb, alpha, bg_color), "RGB")
     else:
         image = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")

@@ -78,6 +78,10 @@ class Segmenter:
         alpha = cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
         return np.clip(alpha, 0.0, 1.0)
 
+    def probability(self, rgb: np.ndarray) -> np.ndarray:
+        """The model's foreground probability at its own working resolution."""
+        return self._core(self.preprocess(rgb))[0]
+
     def predict(self, rgb: np.ndarray) -> np.ndarray:
-        prob = self._core(self.preprocess(rgb))[0]
-        return self.postprocess(prob, rgb.shape[0], rgb.shape[1])
+        """Probability upsampled bilinearly to the image's size (no refinement)."""
+        return self.postprocess(self.probability(rgb), rgb.shape[0], rgb.shape[1])

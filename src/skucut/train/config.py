@@ -33,6 +33,7 @@ class TrainConfig:
     warmup_steps: int = 100
     loss_weights: dict = field(default_factory=lambda: {"bce": 1.0, "iou": 1.0})
     grad_clip: float = 1.0
+    ema_decay: float = 0.0  # 0 = off; validation and export then use the raw weights
     # bf16 autocast pays only where the CPU has native bf16 (AVX-512 BF16 / AMX); on an AVX2
     # CPU it is ~15x slower than fp32, so "auto" checks the CPU.
     bf16: str = "auto"  # "auto" | "on" | "off"

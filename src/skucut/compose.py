@@ -79,21 +79,30 @@ def _premultiplied(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.dstack([rgb.astype(np.float32) / 255.0 * a[..., None], a])
 
 
-def _place(layer: np.ndarray, box, options: ComposeOptions) -> np.ndarray:
-    """Cut ``box`` out of the premultiplied layer and lay it out on the output canvas."""
+def _place(rgb: np.ndarray, alpha: np.ndarray, box, options: ComposeOptions) -> np.ndarray:
+    """Cut ``box`` out and lay it out, premultiplied, on the output canvas."""
     x0, y0, x1, y1 = box
-    crop = layer[y0:y1, x0:x1]
+    rgb, alpha = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
     if options.canvas is None:  # trim: the product plus a margin on every side
         pad = margin_px(options.margin, max(x1 - x0, y1 - y0))
-        return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+        layer = _premultiplied(rgb, alpha)
+        return cv2.copyMakeBorder(layer, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     width, height = options.canvas
     scale = options.fill * min(width / (x1 - x0), height / (y1 - y0))
     new_w = max(1, min(width, round((x1 - x0) * scale)))
     new_h = max(1, min(height, round((y1 - y0) * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    # Cubic overshoots; premultiplied colour must stay within [0, alpha].
-    resized = np.clip(cv2.resize(crop, (new_w, new_h), interpolation=interpolation), 0, 1)
-    resized[..., :3] = np.minimum(resized[..., :3], resized[..., 3:])
+    if scale < 1:
+        # Shrink in 8 bits, premultiplied (so nothing bleeds from under alpha 0): float work
+        # then happens at canvas size, not at the size of a 24 MP photo.
+        rgba = np.dstack([cv2.multiply(rgb, np.dstack([alpha] * 3), scale=1 / 255), alpha])
+        resized = cv2.resize(rgba, (new_w, new_h), interpolation=cv2.INTER_AREA) / np.float32(255)
+    else:
+        # Cubic overshoots; premultiplied colour must stay within [0, alpha].
+        resized = cv2.resize(
+            _premultiplied(rgb, alpha), (new_w, new_h), interpolation=cv2.INTER_CUBIC
+        )
+        resized = np.clip(resized, 0, 1)
+        resized[..., :3] = np.minimum(resized[..., :3], resized[..., 3:])
     out = np.zeros((height, width, 4), np.float32)
     left = (width - new_w) // 2
     if options.align == "bottom":
@@ -154,12 +163,13 @@ def compose(
         if options.bg_color is None:
             return rgb, alpha
         return flatten(rgb, alpha, options.bg_color), None
-    layer = _premultiplied(rgb, alpha)
     if options.changes_geometry:
         box = product_box(alpha)
         if box is None:  # nothing found: keep the frame rather than invent a product
             box = (0, 0, alpha.shape[1], alpha.shape[0])
-        layer = _place(layer, box, options)
+        layer = _place(rgb, alpha, box, options)
+    else:
+        layer = _premultiplied(rgb, alpha)
     colour, a = layer[..., :3], layer[..., 3]
     shadow = _shadow(a, options.shadow, options.shadow_opacity)
     height, width = a.shape

@@ -16,7 +16,9 @@ BAND_FRACTION = 0.06  # half-width of the re-decided band, as a share of the lon
 ITERATIONS = 2
 
 
-def graphcut_band(rgb: np.ndarray, prob: np.ndarray, band: float = BAND_FRACTION) -> np.ndarray:
+def graphcut_band(
+    rgb: np.ndarray, prob: np.ndarray, band: float = BAND_FRACTION, iterations: int = ITERATIONS
+) -> np.ndarray:
     """RGB uint8 and probability at the same size -> binary alpha (float32 0/1)."""
     fg = (prob > 0.5).astype(np.uint8)
     radius = max(1, round(band * max(prob.shape)))
@@ -26,6 +28,15 @@ def graphcut_band(rgb: np.ndarray, prob: np.ndarray, band: float = BAND_FRACTION
     labels[cv2.erode(1 - fg, kernel) > 0] = cv2.GC_BGD
     if not (labels == cv2.GC_FGD).any() or not (labels == cv2.GC_BGD).any():
         return fg.astype(np.float32)  # nothing sure to learn colours from: keep the model's call
+    # Only the band and a ring of sure pixels around it (to learn colours from) take part.
+    ys, xs = np.nonzero((labels == cv2.GC_PR_FGD) | (labels == cv2.GC_PR_BGD))
+    height, width = labels.shape
+    y0, y1 = max(ys.min() - radius, 0), min(ys.max() + radius + 1, height)
+    x0, x1 = max(xs.min() - radius, 0), min(xs.max() + radius + 1, width)
+    crop = np.ascontiguousarray(labels[y0:y1, x0:x1])
     bgd_model, fgd_model = np.zeros((1, 65)), np.zeros((1, 65))
-    cv2.grabCut(rgb, labels, None, bgd_model, fgd_model, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    image = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    if (crop == cv2.GC_FGD).any() and (crop == cv2.GC_BGD).any():
+        cv2.grabCut(image, crop, None, bgd_model, fgd_model, iterations, cv2.GC_INIT_WITH_MASK)
+        labels[y0:y1, x0:x1] = crop
     return ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)

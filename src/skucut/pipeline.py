@@ -153,15 +153,21 @@ def predict_alpha(decoded: Decoded, options: RemoveOptions) -> np.ndarray:
     return alpha
 
 
-def render(decoded: Decoded, options: RemoveOptions) -> tuple[np.ndarray, np.ndarray | None]:
-    """(pixels, alpha): the mask alone with ``mask``; else RGB, plus alpha unless opaque."""
+def render(
+    decoded: Decoded, options: RemoveOptions, background: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(pixels, alpha): the mask alone with ``mask``; else RGB, plus alpha unless opaque.
+
+    ``background`` (RGB uint8) replaces ``options.bg_image`` (a path), e.g. for an upload.
+    """
     alpha = predict_alpha(decoded, options)
     if options.mask:
         return alpha, None
     rgb = decoded.rgb
     if options.decontaminate:
         rgb = estimate_foreground(rgb, alpha)
-    background = _background(options.bg_image, options.max_pixels) if options.bg_image else None
+    if background is None and options.bg_image:
+        background = _background(options.bg_image, options.max_pixels)
     return compose_image(rgb, alpha, options.compose_options(background))
 
 
@@ -171,6 +177,9 @@ def encode(pixels: np.ndarray, alpha: np.ndarray | None, options: RemoveOptions)
     return encode_cutout(pixels, alpha, options.format, quality=options.quality)
 
 
-def remove_bytes(data: bytes | str | Path, options: RemoveOptions) -> bytes:
+def remove_bytes(
+    data: bytes | str | Path, options: RemoveOptions, background: np.ndarray | None = None
+) -> bytes:
     """Image bytes (or a path) in, encoded result out."""
-    return encode(*render(decode_image(data, options.max_pixels), options), options)
+    decoded = decode_image(data, options.max_pixels)
+    return encode(*render(decoded, options, background), options)

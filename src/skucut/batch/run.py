@@ -1,0 +1,82 @@
+"""Start, resume and report batch runs; the engines only execute tasks."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from skucut.batch.items import collect_items
+from skucut.batch.state import RunState
+from skucut.batch.storage import is_local
+from skucut.batch.worker import Result
+
+ENGINES = ("local", "ray")
+
+
+def default_run_dir(output: str) -> Path:
+    if is_local(output):
+        return Path(output.removeprefix("file://")) / ".skucut-run"
+    return Path("skucut-runs") / output.split("://", 1)[1].replace("/", "_")
+
+
+def start(inputs: list[str], output: str, options: dict, run_dir: Path, retries: int) -> RunState:
+    items = collect_items(inputs)
+    config = {"inputs": inputs, "output": output, "options": options, "max_attempts": retries + 1}
+    return RunState.create(run_dir, items, config)
+
+
+def execute(state: RunState, engine: str, workers: int, address: str | None = None) -> dict:
+    """Run every pending item; returns the final counts (failures also go to failures.csv)."""
+    config = state.config
+    max_attempts = config["max_attempts"]
+    tasks = state.pending()
+    bar = tqdm(total=len(tasks), desc="batch", unit="img", disable=not tasks or None)
+    clock = [time.monotonic()]
+
+    def record(result: Result) -> None:
+        if result.error is None:
+            state.mark_done(result.id, result.output_uri, result.checksum)
+        else:
+            state.mark_failed(result.id, result.error, 0 if result.permanent else max_attempts)
+        bar.update(1)
+        now = time.monotonic()
+        if now - clock[0] > 2:  # a killed run still knows roughly how long it ran
+            state.add_active_time(now - clock[0])
+            clock[0] = now
+
+    while tasks:
+        if engine == "ray":
+            from skucut.batch.engine_ray import run_ray
+
+            run_ray(state, tasks, config, record, workers, address)
+        else:
+            from skucut.batch.engine_local import run_local
+
+            run_local(state, tasks, config, record, workers)
+        state.reset_running()  # nothing may stay "running" once the engine returned
+        tasks = state.pending()  # transient failures with attempts left, lost work
+        bar.total += len(tasks)
+    state.add_active_time(time.monotonic() - clock[0])
+    bar.close()
+    if state.counts().get("failed"):
+        print(f"skucut: failures listed in {state.write_failures()}", file=sys.stderr)
+    return state.counts()
+
+
+def status_lines(state: RunState) -> list[str]:
+    counts = state.counts()
+    total = sum(counts.values())
+    lines = [f"run: {state.dir}", f"items: {total}"]
+    lines += [f"  {k}: {counts.get(k, 0)}" for k in ("done", "pending", "running", "failed")]
+    rate = state.throughput()
+    if rate:
+        lines.append(f"throughput: {rate:.2f} images/s of execution time")
+    return lines
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,41 @@
+"""The unit of work, shared by every engine: one input in, one output written, a Result out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skucut.batch.state import Task
+from skucut.batch.storage import join, read_bytes, write_bytes
+from skucut.errors import SkucutError
+from skucut.pipeline import RemoveOptions, load_segmenter, remove_bytes
+
+
+@dataclass(frozen=True)
+class Result:
+    id: int
+    output_uri: str | None = None
+    checksum: str | None = None
+    error: str | None = None
+    permanent: bool = False  # retrying cannot help (a corrupt image, a bad option)
+
+
+def init_worker(model: str | None) -> None:
+    """One model session per worker, one thread each: the engine runs one worker per core."""
+    load_segmenter(model, threads=1)
+
+
+def options_for(task: Task, base: dict) -> RemoveOptions:
+    given = {**base, **task.options}
+    return RemoveOptions.build(given.pop("preset", None), given.pop("preset_file", None), **given)
+
+
+def process(task: Task, base: dict, output_root: str) -> Result:
+    try:
+        options = options_for(task, base)
+        result = remove_bytes(read_bytes(task.source), options)
+        uri = join(output_root, f"{task.output}.{options.extension}")
+        return Result(task.id, uri, write_bytes(uri, result))
+    except (SkucutError, ValueError) as exc:
+        return Result(task.id, error=str(exc), permanent=True)
+    except OSError as exc:  # storage or network: may work next time
+        return Result(task.id, error=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,66 @@
+"""skucut batch INPUT... -o OUTPUT | --resume RUN | status RUN: resumable catalogue runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skucut.cli._common import fail
+from skucut.cli.remove import OPTION_NAMES, add_output_options, options_from_args
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="resumable batch run over folders, globs, manifests or object storage",
+        description="skucut batch INPUT... -o OUTPUT; skucut batch --resume RUN; "
+        "skucut batch status RUN",
+    )
+    p.add_argument("inputs", nargs="*", help="folders, globs, CSV/JSONL manifests, s3:// URIs")
+    p.add_argument("-o", "--output", help="output folder or URI (s3://bucket/prefix)")
+    p.add_argument("--run-dir", help="where the run state lives (default OUTPUT/.skucut-run)")
+    p.add_argument("--resume", metavar="RUN", help="continue the run in this run folder")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument("--address", help="Ray cluster address (default: start a local one)")
+    p.add_argument("--workers", type=int, default=None, help="processes/actors (default: cores)")
+    p.add_argument("--retries", type=int, default=2, help="extra attempts for transient errors")
+    p.add_argument("-m", "--model", default=None)
+    p.add_argument("-f", "--format", default=None, choices=["png", "webp", "jpg"])
+    p.add_argument("--quality", type=int, default=None)
+    p.add_argument("--mask", action="store_true", default=None)
+    add_output_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from skucut.batch.run import default_run_dir, default_workers, execute, start, status_lines
+    from skucut.batch.state import RunState
+
+    workers = args.workers or default_workers()
+    try:
+        if args.inputs[:1] == ["status"]:
+            if len(args.inputs) != 2:
+                fail("usage: skucut batch status RUN")
+                return 2
+            state = RunState.open(args.inputs[1])
+            print("\n".join(status_lines(state)))
+            return 0
+        if args.resume:
+            state = RunState.open(args.resume)
+        else:
+            if not args.inputs or not args.output:
+                fail("give INPUT... and -o OUTPUT, or --resume RUN")
+                return 2
+            options_from_args(args)  # validate every option before anything starts
+            given = {k: getattr(args, k) for k in OPTION_NAMES if getattr(args, k) is not None}
+            given.update(
+                {k: getattr(args, k) for k in ("preset", "preset_file") if getattr(args, k)}
+            )
+            run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(args.output)
+            state = start(args.inputs, args.output, given, run_dir, args.retries)
+            print(f"run state: {state.dir}  (resume with: skucut batch --resume {state.dir})")
+        counts = execute(state, args.engine, workers, args.address)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+        return 2
+    print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return 1 if counts.get("failed") else 0

@@ -120,3 +120,12 @@ def test_init_from_starts_with_given_weights(pair_folder, tmp_path):
     b = torch.load(second / "last.pt", weights_only=False)["model"]
     conv = next(k for k in a if k.endswith("weight") and a[k].ndim == 4)
     assert torch.allclose(a[conv], b[conv], atol=1e-5)  # lr ~0: weights stay where they started
+
+
+def test_training_with_composites(pair_folder, tmp_path):
+    # Objects cut from the disc pairs, pasted on generated studio backgrounds (no folders).
+    cfg = _cfg(pair_folder, tmp_path, steps=3, composite_weight=0.5, objects_from_train=True)
+    train(cfg)
+    assert (tmp_path / "best.pt").exists()
+    saved = torch.load(tmp_path / "best.pt", weights_only=False)
+    assert "50% composites" in ModelCfg.from_json(saved["model_cfg"]).training_data

@@ -23,6 +23,11 @@ class TrainConfig:
     train_dirs: list[str] = field(default_factory=list)
     val_dirs: list[str] = field(default_factory=list)
     max_side: int = 320  # pairs are kept in memory at most this big
+    # Synthetic product photos (skucut.data.composite): share of samples, and their sources.
+    composite_weight: float = 0.0
+    cutout_dirs: list[str] = field(default_factory=list)  # RGBA studio cutouts
+    background_dirs: list[str] = field(default_factory=list)  # photos and textures
+    objects_from_train: bool = True  # also paste objects cut from the real training pairs
     # Start a new run from these weights (fine-tuning, or another schedule after a finished run).
     init_from: str = ""
     # Optimisation.

@@ -18,6 +18,13 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from skucut.data.augment import AugmentCfg
+from skucut.data.composite import (
+    CompositePairs,
+    MixedSamples,
+    load_backgrounds,
+    load_cutouts,
+    objects_from_pairs,
+)
 from skucut.data.pairs import EvalPairs, TrainPairs, load_pairs
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
@@ -59,9 +66,26 @@ def _lr_lambda(cfg: TrainConfig):
     return factor
 
 
+def training_samples(cfg: TrainConfig, pairs: list, mean, std):
+    """What the model is fed: augmented real pairs, mixed with composites if configured."""
+    real = TrainPairs(pairs, cfg.train_size, mean, std, cfg.seed, AugmentCfg())
+    if not cfg.composite_weight:
+        return real
+    foregrounds = load_cutouts(cfg.cutout_dirs)
+    if cfg.objects_from_train:
+        foregrounds += objects_from_pairs(pairs)
+    backgrounds = load_backgrounds(cfg.background_dirs)
+    composite = CompositePairs(foregrounds, backgrounds, cfg.train_size, cfg.seed)
+    return MixedSamples(real, composite, cfg.composite_weight, mean, std)
+
+
 def _data_summary(cfg: TrainConfig, n_train: int) -> str:
     names = ", ".join(Path(d).name for d in cfg.train_dirs)
-    return f"{n_train} image/mask pairs from: {names}"
+    summary = f"{n_train} image/mask pairs from: {names}"
+    if cfg.composite_weight:
+        sources = ", ".join(Path(d).name for d in [*cfg.cutout_dirs, *cfg.background_dirs])
+        summary += f"; {cfg.composite_weight:.0%} composites ({sources})"
+    return summary
 
 
 @torch.no_grad()
@@ -135,7 +159,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     train_pairs = load_pairs(cfg.train_dirs, cfg.max_side)
     model_cfg = model_cfg_for(cfg, model.stride, _data_summary(cfg, len(train_pairs)))
     mean, std = model_cfg.mean, model_cfg.std
-    train_set = TrainPairs(train_pairs, cfg.train_size, mean, std, cfg.seed, AugmentCfg())
+    train_set = training_samples(cfg, train_pairs, mean, std)
     # Global sample indices: step s uses samples [s*B, (s+1)*B), whatever happened before.
     end = min(cfg.steps, stop_after or cfg.steps)
     samples = range(step * cfg.batch_size, end * cfg.batch_size)

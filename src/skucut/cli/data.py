@@ -1,0 +1,54 @@
+"""skucut data preview: a contact sheet of exactly what a training config feeds the model."""
+
+from __future__ import annotations
+
+from skucut.cli._common import fail
+
+
+def register(sub) -> None:
+    p = sub.add_parser("data", help="look at training data")
+    actions = p.add_subparsers(dest="action", required=True)
+    preview = actions.add_parser("preview", help="write a contact sheet PNG of training samples")
+    preview.add_argument("--config", required=True, help="training config (YAML/TOML)")
+    preview.add_argument("-o", "--output", default="data-preview.png")
+    preview.add_argument("-n", type=int, default=24, help="number of samples")
+    preview.add_argument("--start", type=int, default=0, help="first sample index")
+    preview.set_defaults(run=run)
+
+
+def run(args) -> int:
+    try:
+        import numpy as np
+        from PIL import Image
+
+        from skucut.data.pairs import load_pairs
+        from skucut.train.config import TrainConfig
+        from skucut.train.loop import model_cfg_for, training_samples
+    except ImportError as exc:
+        fail(f"needs the train extra: pip install 'skucut[train]' ({exc.name} missing)")
+        return 2
+    try:
+        cfg = TrainConfig.from_file(args.config)
+        model_cfg = model_cfg_for(cfg, stride=1)  # only its normalisation is needed here
+        mean, std = model_cfg.mean, model_cfg.std
+        samples = training_samples(cfg, load_pairs(cfg.train_dirs, cfg.max_side), mean, std)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+        return 2
+    tiles = []
+    for k in range(args.start, args.start + args.n):
+        sample = samples[k]
+        image = sample["image"].transpose(1, 2, 0) * np.float32(std) + np.float32(mean)
+        image = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+        overlay = image.copy()
+        product, ignore = sample["target"][0] > 0.5, sample["valid"][0] < 0.5
+        overlay[product] = (overlay[product] * 0.5 + np.array([0, 255, 0]) * 0.5).astype(np.uint8)
+        overlay[ignore] = (255, 0, 0)
+        tiles.append(np.hstack([image, overlay]))
+    columns = 4
+    while len(tiles) % columns:
+        tiles.append(np.zeros_like(tiles[0]))
+    rows = [np.hstack(tiles[i : i + columns]) for i in range(0, len(tiles), columns)]
+    Image.fromarray(np.vstack(rows)).save(args.output)
+    print(f"{args.n} samples (image | green = product, red = ignored) -> {args.output}")
+    return 0

@@ -1,0 +1,283 @@
+"""Synthetic product photos: foregrounds pasted onto backgrounds, with labels that are exact.
+
+Sample ``k`` is a pure function of (seed, k), like the real pairs, so training resumes exactly.
+A sample is built at the training size in float [0, 1]:
+
+1. a background: a studio sweep (plain or gradient; near-white, grey or coloured), a photo or
+   texture, or a "hard negative" coloured like the product itself;
+2. one to three foregrounds (studio cutouts, or objects cut from the real training pairs) at a
+   random scale and place, each with a synthetic contact and/or cast shadow *labelled background*
+   (shadows in the cutouts' own alpha are labelled background too);
+3. alpha-correct blending (I = a F + (1 - a) B), then lighting and colour-temperature shifts,
+   blur, noise and JPEG re-compression.
+
+Labels: 255 product, 0 background, 128 (ignored) in a thin band where alpha is in between.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from skucut.data.pairs import IMAGE_EXTS, Pair, mask_targets, normalize
+
+PRODUCT_ALPHA = 0.6  # alpha at or above this is product
+BACKGROUND_ALPHA = 0.3  # below this, background (a cutout's soft shadow lives here)
+
+
+@dataclass(frozen=True)
+class Foreground:
+    rgb: np.ndarray  # HxWx3 float32 [0, 1]
+    alpha: np.ndarray  # HxW float32 [0, 1] (may include a soft shadow)
+    label: np.ndarray  # HxW uint8 0/128/255
+
+
+@dataclass(frozen=True)
+class CompositeCfg:
+    max_objects: int = 3
+    scale: tuple[float, float] = (0.35, 0.9)  # object's longer side / canvas side
+    p_studio: float = 0.45  # background kinds; the rest are photos
+    p_hard_negative: float = 0.15
+    p_contact_shadow: float = 0.6
+    p_cast_shadow: float = 0.35
+    p_blur: float = 0.2
+    p_noise: float = 0.3
+    p_jpeg: float = 0.5
+
+
+def _crop_to_alpha(rgb, alpha, label):
+    ys, xs = np.nonzero(alpha > 0.02)
+    if ys.size == 0:
+        return None
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    return Foreground(rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1], label[y0:y1, x0:x1])
+
+
+def label_from_alpha(alpha: np.ndarray) -> np.ndarray:
+    label = np.full(alpha.shape, 128, np.uint8)
+    label[alpha >= PRODUCT_ALPHA] = 255
+    label[alpha < BACKGROUND_ALPHA] = 0
+    return label
+
+
+def load_cutouts(folders: list[str | Path], max_side: int = 512) -> list[Foreground]:
+    """RGBA cutouts (straight alpha) from folders; their soft shadows become background."""
+    out = []
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*.png")):
+            image = Image.open(path).convert("RGBA")
+            image.thumbnail((max_side, max_side), Image.LANCZOS)
+            rgba = np.asarray(image).astype(np.float32) / 255.0
+            fg = _crop_to_alpha(rgba[..., :3], rgba[..., 3], label_from_alpha(rgba[..., 3]))
+            if fg is not None:
+                out.append(fg)
+    return out
+
+
+def objects_from_pairs(pairs: list[Pair], min_fraction: float = 0.05) -> list[Foreground]:
+    """Objects cut out of real pairs (only masks with a clear object; 128 kept as ignore)."""
+    out = []
+    for pair in pairs:
+        fg_mask = pair.mask == 255
+        if fg_mask.mean() < min_fraction:
+            continue
+        alpha = cv2.GaussianBlur(fg_mask.astype(np.float32), (3, 3), 0)  # 1 px soft edge
+        label = pair.mask.copy()
+        label[(pair.mask == 0) & (alpha > 0)] = 128  # the feathered rim is not sure either
+        fg = _crop_to_alpha(pair.image.astype(np.float32) / 255.0, alpha, label)
+        if fg is not None:
+            out.append(fg)
+    return out
+
+
+def load_backgrounds(folders: list[str | Path], max_side: int = 512) -> list[np.ndarray]:
+    out = []
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix.lower() in IMAGE_EXTS:
+                image = Image.open(path).convert("RGB")
+                image.thumbnail((max_side, max_side), Image.LANCZOS)
+                out.append(np.asarray(image))
+    return out
+
+
+def _studio(size: int, rng: np.random.Generator, colour=None) -> np.ndarray:
+    """Plain or gradient sweep; near-white and grey most of the time, like real shop photos."""
+    if colour is None:
+        kind = rng.random()
+        if kind < 0.45:
+            colour = np.full(3, rng.uniform(0.88, 1.0))  # near-white
+        elif kind < 0.75:
+            colour = np.full(3, rng.uniform(0.35, 0.85))  # grey
+        else:
+            colour = rng.uniform(0.1, 1.0, 3)  # coloured paper
+    top = np.clip(np.asarray(colour) * rng.uniform(0.85, 1.1), 0, 1)
+    bottom = np.clip(np.asarray(colour) * rng.uniform(0.8, 1.05), 0, 1)
+    t = np.linspace(0, 1, size, dtype=np.float32)[:, None, None] ** rng.uniform(0.5, 2)
+    return np.broadcast_to(top * (1 - t) + bottom * t, (size, size, 3)).astype(np.float32)
+
+
+def _photo(backgrounds, size: int, rng: np.random.Generator) -> np.ndarray:
+    image = backgrounds[rng.integers(len(backgrounds))]
+    h, w = image.shape[:2]
+    side = int(min(h, w) * rng.uniform(0.4, 1.0))
+    y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+    crop = image[y : y + side, x : x + side]
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
+def _shadow(alpha_canvas: np.ndarray, box, rng: np.random.Generator, cfg: CompositeCfg):
+    """Shadow darkness in [0, 1] for one placed object (its box: x0, y0, x1, y1)."""
+    size = alpha_canvas.shape[0]
+    x0, y0, x1, y1 = box
+    shadow = np.zeros_like(alpha_canvas)
+    if rng.random() < cfg.p_contact_shadow:
+        centre = ((x0 + x1) // 2, min(y1 - 1, size - 1))
+        axes = (max(1, int((x1 - x0) * rng.uniform(0.35, 0.55))), max(1, int((y1 - y0) * 0.06)))
+        ellipse = np.zeros_like(alpha_canvas)
+        cv2.ellipse(ellipse, centre, axes, 0, 0, 360, 1.0, -1)
+        sigma = max(1.0, axes[1] * rng.uniform(0.5, 1.5))
+        shadow = np.maximum(
+            shadow, cv2.GaussianBlur(ellipse, (0, 0), sigma) * rng.uniform(0.3, 0.7)
+        )
+    if rng.random() < cfg.p_cast_shadow:
+        # The silhouette thrown sideways on the floor: sheared from its base, softened.
+        shear = rng.uniform(-0.8, 0.8)
+        squash = rng.uniform(0.3, 0.8)
+        matrix = np.float32([[1, shear, -shear * y1], [0, squash, y1 * (1 - squash)]])
+        cast = cv2.warpAffine(alpha_canvas, matrix, (size, size))
+        sigma = max(1.0, 0.02 * size * rng.uniform(0.5, 2))
+        shadow = np.maximum(shadow, cv2.GaussianBlur(cast, (0, 0), sigma) * rng.uniform(0.2, 0.6))
+    return shadow
+
+
+class CompositePairs:
+    """Synthetic pairs at ``size`` x ``size``; ``__getitem__(k)`` is deterministic in (seed, k)."""
+
+    def __init__(
+        self,
+        foregrounds: list[Foreground],
+        backgrounds: list[np.ndarray],
+        size: int,
+        seed: int,
+        cfg: CompositeCfg | None = None,
+    ):
+        if not foregrounds:
+            raise ValueError("compositing needs at least one foreground (cutout or object)")
+        self.foregrounds, self.backgrounds = foregrounds, backgrounds
+        self.size, self.seed, self.cfg = size, seed, cfg or CompositeCfg()
+
+    def sample(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(RGB uint8, label uint8) for sample ``k``."""
+        rng = np.random.default_rng([self.seed, k, 2])
+        size, cfg = self.size, self.cfg
+        picks = [
+            self.foregrounds[i]
+            for i in rng.integers(len(self.foregrounds), size=rng.integers(1, cfg.max_objects + 1))
+        ]
+        kind = rng.random()
+        if kind < cfg.p_hard_negative:  # background coloured like the product
+            product = picks[0].rgb[picks[0].label == 255]
+            colour = None
+            if len(product):
+                colour = np.clip(product.mean(axis=0) + rng.normal(0, 0.04, 3), 0, 1)
+            canvas = _studio(size, rng, colour)
+        elif kind < cfg.p_hard_negative + cfg.p_studio or not self.backgrounds:
+            canvas = _studio(size, rng)
+        else:
+            canvas = _photo(self.backgrounds, size, rng)
+        canvas = canvas.copy()
+        label = np.zeros((size, size), np.uint8)
+        for n, fg in enumerate(picks):
+            placed = self._place(fg, rng, first=n == 0)
+            if placed is None:
+                continue
+            rgb, alpha, lab, box = placed
+            dark = _shadow(alpha, box, rng, cfg) * (1 - alpha)  # shadows only on what is behind
+            canvas *= (1 - dark)[..., None]
+            a = alpha[..., None]
+            canvas = a * rgb + (1 - a) * canvas
+            # The new object's label wins where it is opaque; its soft rim is "ignore" unless
+            # another product lies behind it; its shadow leaves the labels below unchanged.
+            opaque = alpha >= PRODUCT_ALPHA
+            rim = (alpha >= BACKGROUND_ALPHA) & ~opaque & (label != 255)
+            label = np.where(opaque, lab, np.where(rim, 128, label)).astype(np.uint8)
+        image = self._photometric(canvas, rng)
+        return image, label
+
+    def _place(self, fg: Foreground, rng: np.random.Generator, first: bool):
+        size, cfg = self.size, self.cfg
+        h, w = fg.alpha.shape
+        scale = rng.uniform(*cfg.scale) * size / max(h, w)
+        if not first:
+            scale *= rng.uniform(0.5, 1.0)
+        nw, nh = max(2, int(w * scale)), max(2, int(h * scale))
+        if rng.random() < 0.5:
+            fg = Foreground(fg.rgb[:, ::-1], fg.alpha[:, ::-1], fg.label[:, ::-1])
+        rgb = cv2.resize(np.ascontiguousarray(fg.rgb), (nw, nh), interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(np.ascontiguousarray(fg.alpha), (nw, nh), interpolation=cv2.INTER_AREA)
+        lab = cv2.resize(np.ascontiguousarray(fg.label), (nw, nh), interpolation=cv2.INTER_NEAREST)
+        # Centre anywhere that keeps most of the object in frame (first object: near the middle).
+        spread = 0.15 if first else 0.4
+        cx = int(size / 2 + rng.uniform(-spread, spread) * size)
+        cy = int(size / 2 + rng.uniform(-spread, spread) * size)
+        x0, y0 = cx - nw // 2, cy - nh // 2
+        full = [
+            np.zeros((size, size, 3), np.float32),
+            np.zeros((size, size), np.float32),
+            np.zeros((size, size), np.uint8),
+        ]
+        sx0, sy0 = max(0, -x0), max(0, -y0)
+        dx0, dy0 = max(0, x0), max(0, y0)
+        dx1, dy1 = min(size, x0 + nw), min(size, y0 + nh)
+        if dx1 <= dx0 or dy1 <= dy0:
+            return None
+        region = (slice(dy0, dy1), slice(dx0, dx1))
+        src = (slice(sy0, sy0 + dy1 - dy0), slice(sx0, sx0 + dx1 - dx0))
+        full[0][region], full[1][region], full[2][region] = rgb[src], alpha[src], lab[src]
+        return full[0], full[1], full[2], (dx0, dy0, dx1, dy1)
+
+    def _photometric(self, canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        cfg = self.cfg
+        # Lighting and colour temperature: per-channel gains around a random exposure.
+        temperature = rng.uniform(-0.08, 0.08)
+        gains = rng.uniform(0.85, 1.15) * np.array([1 + temperature, 1, 1 - temperature])
+        image = np.clip(canvas * gains.astype(np.float32), 0, 1)
+        if rng.random() < cfg.p_blur:
+            image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.2))
+        if rng.random() < cfg.p_noise:
+            image = image + rng.normal(0, rng.uniform(0.005, 0.03), image.shape).astype(np.float32)
+        image = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+        if rng.random() < cfg.p_jpeg:
+            buf = io.BytesIO()
+            Image.fromarray(image).save(buf, "JPEG", quality=int(rng.integers(50, 96)))
+            image = np.asarray(Image.open(buf).convert("RGB"))
+        return image
+
+
+class MixedSamples:
+    """Real augmented pairs and composites, mixed by ``composite_weight``; deterministic in k."""
+
+    def __init__(self, real, composite: CompositePairs | None, composite_weight: float, mean, std):
+        self.real, self.composite, self.weight = real, composite, composite_weight
+        self.mean, self.std = mean, std
+
+    def __len__(self) -> int:
+        return len(self.real)
+
+    def __getitem__(self, k: int) -> dict[str, np.ndarray]:
+        use_composite = self.composite is not None and (
+            np.random.default_rng([self.real.seed, k, 3]).random() < self.weight
+        )
+        if not use_composite:
+            return self.real[k]
+        image, label = self.composite.sample(k)
+        target, valid = mask_targets(label)
+        return {"image": normalize(image, self.mean, self.std), "target": target, "valid": valid}

@@ -1,0 +1,69 @@
+"""The compositing data engine: exact labels, shadows as background, determinism, mixing."""
+
+import numpy as np
+from PIL import Image
+
+from skucut.data.composite import (
+    CompositeCfg,
+    CompositePairs,
+    MixedSamples,
+    label_from_alpha,
+    load_backgrounds,
+    load_cutouts,
+)
+
+
+def _cutout_folder(tmp_path):
+    """A red square product with a soft grey shadow (alpha 0.2) in its own alpha, like the
+    studio cutouts; and one background photo."""
+    rgba = np.zeros((60, 60, 4), np.uint8)
+    rgba[45:58, 5:55] = (40, 40, 40, 51)  # shadow: dark, alpha 0.2
+    rgba[10:45, 15:45] = (220, 20, 20, 255)  # the product
+    (tmp_path / "cut").mkdir()
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut" / "square.png")
+    (tmp_path / "bg").mkdir()
+    Image.fromarray(np.full((80, 80, 3), (30, 90, 200), np.uint8)).save(tmp_path / "bg" / "b.jpg")
+    return tmp_path / "cut", tmp_path / "bg"
+
+
+def test_labels_from_alpha_put_shadows_in_the_background():
+    alpha = np.array([0.0, 0.2, 0.45, 0.7, 1.0], np.float32)
+    assert label_from_alpha(alpha).tolist() == [0, 0, 128, 255, 255]
+
+
+def test_composites_label_the_product_exactly_and_are_deterministic(tmp_path):
+    cut, bg = _cutout_folder(tmp_path)
+    cfg = CompositeCfg(p_blur=0, p_noise=0, p_jpeg=0, max_objects=1)
+    pairs = CompositePairs(load_cutouts([cut]), load_backgrounds([bg]), 96, seed=3, cfg=cfg)
+    for k in range(20):
+        image, label = pairs.sample(k)
+        again_image, again_label = pairs.sample(k)
+        assert np.array_equal(image, again_image) and np.array_equal(label, again_label)
+        assert image.shape == (96, 96, 3) and label.shape == (96, 96)
+        assert set(np.unique(label)) <= {0, 128, 255}
+        product = label == 255
+        assert product.any()
+        # Labelled product pixels are the red product (after lighting/temperature shifts).
+        red = image[product].astype(int)
+        assert np.median(red[:, 0] - red[:, 1]) > 100
+    assert not np.array_equal(pairs.sample(0)[0], pairs.sample(1)[0])
+
+
+def test_mixed_samples_follow_the_weight(tmp_path):
+    cut, bg = _cutout_folder(tmp_path)
+    composite = CompositePairs(load_cutouts([cut]), load_backgrounds([bg]), 32, seed=0)
+
+    class Real:
+        seed = 0
+
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, k):
+            return {"image": None, "target": None, "valid": None}
+
+    mixed = MixedSamples(Real(), composite, 0.3, (0.5,) * 3, (0.25,) * 3)
+    synthetic = sum(mixed[k]["image"] is not None for k in range(400))
+    assert 80 <= synthetic <= 160  # ~30% of 400
+    sample = next(mixed[k] for k in range(400) if mixed[k]["image"] is not None)
+    assert sample["image"].shape == (3, 32, 32) and sample["target"].shape == (1, 32, 32)

@@ -20,6 +20,7 @@ def register(sub) -> None:
         help="evaluate with edge refinement as `skucut remove` does (default: the raw model)",
     )
     p.add_argument("--cleanup", action="store_true", help="also clean the mask (islands, holes)")
+    p.add_argument("--report", metavar="DIR", help="also write an HTML report with examples")
     p.add_argument("--csv-dir", default="eval-results", help="where per-image CSVs go")
     p.add_argument(
         "--json", help="also write {dataset: mean metrics} to this file (model cards use it)"
@@ -48,14 +49,20 @@ def run(args) -> int:
         return refine_alpha(rgb, segmenter.probability(rgb), args.refine, args.cleanup)
 
     print(table_header())
-    summaries = {}
+    summaries, results = {}, {}
     for data in args.data:
         name = Path(data).name
         csv_path = Path(args.csv_dir) / f"{name}.csv"
         rows = evaluate_dataset(predict, data, csv_path)
         print(table_row(name, rows))
         summaries[name] = {k: round(v, 4) for k, v in summarize(rows).items()}
+        results[name] = (data, rows)
     print(f"per-image CSVs in {args.csv_dir}/")
+    if args.report:
+        from skucut.metrics.report import write_report
+
+        title = f"{segmenter.path.parent.name}, refine {args.refine}"
+        print(f"report: {write_report(predict, results, args.report, title)}")
     if args.json:
         Path(args.json).write_text(json.dumps({"metrics": summaries}, indent=2) + "\n")
     return 0

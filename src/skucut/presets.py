@@ -5,11 +5,10 @@ A preset is a set of RemoveOptions fields; options given explicitly override it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import tomllib
+from skucut._files import load_mapping
 
 BUILTIN: dict[str, dict[str, Any]] = {
     "white-main": {
@@ -55,20 +54,9 @@ BUILTIN: dict[str, dict[str, Any]] = {
 
 def load_presets(path: str | Path) -> dict[str, dict[str, Any]]:
     """Presets from a TOML, YAML or JSON file: one table per name."""
-    path = Path(path)
-    text = path.read_text()
-    if path.suffix == ".toml":
-        raw = tomllib.loads(text)
-    elif path.suffix in (".yaml", ".yml"):
-        import yaml
-
-        raw = yaml.safe_load(text) or {}
-    elif path.suffix == ".json":
-        raw = json.loads(text)
-    else:
-        raise ValueError(f"preset file must be .toml, .yaml or .json, got {path.name}")
-    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-        raise ValueError(f"{path.name}: expected one table of options per preset name")
+    raw = load_mapping(path)
+    if not all(isinstance(v, dict) for v in raw.values()):
+        raise ValueError(f"{Path(path).name}: expected one table of options per preset name")
     return raw
 
 

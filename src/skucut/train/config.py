@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
+from skucut._files import load_mapping
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,8 @@ class TrainConfig:
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrainConfig:
-        path = Path(path)
-        text = path.read_text()
-        if path.suffix == ".toml":
-            raw = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            raw = yaml.safe_load(text) or {}
-        else:
-            raise ValueError(f"config must be .toml, .yaml or .yml, got {path.name}")
-        return cls.from_dict(raw)
+        """A YAML, TOML or JSON file of the fields below (unknown keys are refused)."""
+        return cls.from_dict(load_mapping(path))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:

@@ -7,6 +7,7 @@ bounded admission (see limits.py); every error is JSON ``{"error": code, "detail
 from __future__ import annotations
 
 import asyncio
+import hmac
 import io
 import json
 import time
@@ -38,6 +39,7 @@ from skucut.serve.params import Options
 from skucut.serve.settings import ServeSettings
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
+API_ROUTES = {"/v1/remove", "/v1/remove/batch", "/v1/models", "/v1/presets"}
 ACCEPTED = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg", "image/jpg": "jpg"}
 
 
@@ -104,7 +106,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def _observe(request: Request, call_next):
-        route = request.url.path if request.url.path.startswith("/v1/") else "other"
+        route = request.url.path if request.url.path in API_ROUTES else "other"  # bounded labels
         started = time.perf_counter()
         response = await call_next(request)
         metrics.requests.labels(route, str(response.status_code)).inc()
@@ -117,7 +119,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         key = request.headers.get("x-api-key")
         if key is None:
             raise ApiError(401, "unauthorized", "missing X-API-Key header")
-        if key not in settings.api_keys:
+        if not any(hmac.compare_digest(key, known) for known in settings.api_keys):
             raise ApiError(403, "forbidden", "invalid API key")
 
     async def run_limited(request: Request, fn, *args):

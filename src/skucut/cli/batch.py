@@ -59,7 +59,7 @@ def run(args) -> int:
             state = start(args.inputs, args.output, given, run_dir, args.retries)
             print(f"run state: {state.dir}  (resume with: skucut batch --resume {state.dir})")
         counts = execute(state, args.engine, workers, args.address)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:
         fail(str(exc))
         return 2
     print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -37,6 +37,7 @@ def graphcut_band(
     bgd_model, fgd_model = np.zeros((1, 65)), np.zeros((1, 65))
     image = np.ascontiguousarray(rgb[y0:y1, x0:x1])
     if (crop == cv2.GC_FGD).any() and (crop == cv2.GC_BGD).any():
+        cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: same photo, same cut
         cv2.grabCut(image, crop, None, bgd_model, fgd_model, iterations, cv2.GC_INIT_WITH_MASK)
         labels[y0:y1, x0:x1] = crop
     return ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from skucut.batch.storage import is_local, list_images, read_bytes
+from skucut.io.decode import IMAGE_EXTS
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
 MANIFEST_EXTS = (".csv", ".jsonl")
 
 

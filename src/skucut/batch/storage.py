@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import fsspec
+
+from skucut._files import write_atomic
 
 STORAGE_OPTIONS_ENV = "SKUCUT_STORAGE_ENDPOINT"  # e.g. a local S3 server for tests
 
@@ -39,17 +40,7 @@ def write_bytes(uri: str, data: bytes) -> str:
     """Write atomically; returns the SHA-256 of ``data``."""
     digest = hashlib.sha256(data).hexdigest()
     if is_local(uri):
-        path = Path(uri.removeprefix("file://"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(Path(uri.removeprefix("file://")), data)
     else:
         fs, path = _fs(uri)
         fs.pipe_file(path, data)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from skucut.cli._common import fail, write_atomic
+from skucut._files import write_atomic
+from skucut.cli._common import fail
 from skucut.errors import SkucutError
+from skucut.io.decode import IMAGE_EXTS
 from skucut.pipeline import RemoveOptions, prepare, remove_bytes
 from skucut.refine import REFINE_MODES
-
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
 
 
 def register(sub) -> None:

@@ -24,6 +24,8 @@ except ImportError:  # pragma: no cover
     pass
 
 DEFAULT_MAX_PIXELS = 50_000_000
+# File extensions the decoder reads (what folder and glob inputs pick up).
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
 _SRGB = ImageCms.createProfile("sRGB")
 
 

@@ -45,3 +45,18 @@ def test_unet_shapes_and_registry():
     assert "unet" in list_models()
     with pytest.raises(KeyError, match=r"valid names: .*unet"):
         create_model("no-such-net")
+
+
+def test_boundary_losses_charge_edge_mistakes_more_than_interior_ones():
+    target = torch.zeros(1, 1, 32, 32)
+    target[..., 8:24, 8:24] = 1
+    right = (target * 2 - 1) * 10
+    edge_wrong, interior_wrong = right.clone(), right.clone()
+    edge_wrong[..., 8, 12:20] = -10  # a row of pixels on the object's top edge
+    interior_wrong[..., 16, 12:20] = -10  # the same number in its middle
+    for name in ("boundary_bce", "boundary_iou"):
+        fn = LOSSES[name]
+        assert fn(right, target) < 0.01
+        assert fn(edge_wrong, target) > 1.5 * fn(interior_wrong, target), name
+    # the plain losses cannot tell the two apart
+    assert bce_loss(edge_wrong, target) == pytest.approx(float(bce_loss(interior_wrong, target)))

@@ -9,9 +9,10 @@ torch = pytest.importorskip("torch")
 
 from skucut.export.onnx_export import export_onnx, load_trained_model, parity  # noqa: E402
 from skucut.modelcfg import ModelCfg  # noqa: E402
+from skucut.models import create_model  # noqa: E402
 from skucut.train.config import TrainConfig  # noqa: E402
 from skucut.train.ema import EMA, inference_weights  # noqa: E402
-from skucut.train.loop import train  # noqa: E402
+from skucut.train.loop import rescale_batch, step_side, train  # noqa: E402
 
 
 def _cfg(pair_folder, out, **kw):
@@ -45,11 +46,18 @@ def test_loss_goes_down(pair_folder, tmp_path):
 
 
 def test_resume_is_exact(pair_folder, tmp_path):
+    # with EMA, multi-scale steps and the boundary losses: all must resume bit for bit
+    recipe = {
+        "steps": 6,
+        "ema_decay": 0.9,
+        "scales": [24, 32, 40],
+        "loss_weights": {"boundary_bce": 1.0, "boundary_iou": 1.0},
+    }
     straight = tmp_path / "straight"
-    train(_cfg(pair_folder, straight, steps=6, ema_decay=0.9))
+    train(_cfg(pair_folder, straight, **recipe))
     resumed = tmp_path / "resumed"
-    train(_cfg(pair_folder, resumed, steps=6, ema_decay=0.9), stop_after=3)  # "interrupted"
-    train(_cfg(pair_folder, resumed, steps=6, ema_decay=0.9))  # picks up at step 3
+    train(_cfg(pair_folder, resumed, **recipe), stop_after=3)  # "interrupted"
+    train(_cfg(pair_folder, resumed, **recipe))  # picks up at step 3
     a = torch.load(straight / "last.pt", weights_only=False)
     b = torch.load(resumed / "last.pt", weights_only=False)
     for weights in (lambda s: s["model"], inference_weights):
@@ -129,3 +137,44 @@ def test_training_with_composites(pair_folder, tmp_path):
     assert (tmp_path / "best.pt").exists()
     saved = torch.load(tmp_path / "best.pt", weights_only=False)
     assert "50% composites" in ModelCfg.from_json(saved["model_cfg"]).training_data
+
+
+def test_multiscale_steps_resize_the_batch_consistently():
+    cfg = TrainConfig(scales=[160, 192, 224])
+    sides = {step_side(cfg, step) for step in range(50)}
+    assert sides == {160, 192, 224}
+    assert step_side(cfg, 7) == step_side(cfg, 7)
+    batch = {
+        "image": torch.rand(2, 3, 32, 32),
+        "target": torch.zeros(2, 1, 32, 32),
+        "valid": torch.ones(2, 1, 32, 32),
+    }
+    batch["target"][..., 8:24, 8:24] = 1
+    batch["valid"][..., :4, :] = 0
+    out = rescale_batch(batch, 64)
+    assert out["image"].shape == (2, 3, 64, 64) and out["target"].shape == (2, 1, 64, 64)
+    assert set(out["valid"].unique().tolist()) == {0.0, 1.0}  # the ignore mask stays binary
+    assert out["valid"][..., :8, :].sum() == 0 and out["valid"][..., 8:, :].min() == 1
+    assert (out["target"][..., 32, 32] == 1).all() and (out["target"][..., 2, 2] == 0).all()
+    with pytest.raises(ValueError, match="multiples of the model's stride"):
+        train(TrainConfig(arch_kwargs={"base": 4, "depth": 3}, scales=[30]))
+
+
+def test_mobile_unet_trains_with_deep_supervision_and_exports(pair_folder, tmp_path):
+    model = create_model("mobile-unet", width=0.25, decoder=8).train()
+    logits, aux = model(torch.zeros(2, 3, 64, 96))
+    assert logits.shape == (2, 1, 64, 96) and [a.shape[-2:] for a in aux] == [(4, 6), (8, 12)]
+    assert model.eval()(torch.zeros(1, 3, 64, 64)).shape == (1, 1, 64, 64)  # eval: logits only
+    with pytest.raises(ValueError, match="multiples of 32"):
+        model(torch.zeros(1, 3, 48, 64))
+
+    arch = {"arch": "mobile-unet", "arch_kwargs": {"width": 0.25, "decoder": 8}}
+    cfg = _cfg(pair_folder, tmp_path, steps=40, train_size=64, input_size=64, **arch)
+    train(cfg)
+    losses = _losses(tmp_path)
+    assert np.mean(losses[-5:]) < 0.75 * np.mean(losses[:5])
+    trained, model_cfg = load_trained_model(tmp_path / "best.pt")
+    onnx_path = tmp_path / "mobile.onnx"
+    export_onnx(tmp_path / "best.pt", onnx_path, int8_weights=False)
+    wrapped = torch.nn.Sequential(trained, torch.nn.Sigmoid()).eval()
+    assert parity(wrapped, onnx_path, model_cfg, seed=1) < 1e-4

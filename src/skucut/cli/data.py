@@ -1,4 +1,4 @@
-"""skucut data preview: a contact sheet of exactly what a training config feeds the model."""
+"""skucut data preview (a contact sheet of what a config feeds the model) and data pack."""
 
 from __future__ import annotations
 
@@ -14,6 +14,51 @@ def register(sub) -> None:
     preview.add_argument("-n", type=int, default=24, help="number of samples")
     preview.add_argument("--start", type=int, default=0, help="first sample index")
     preview.set_defaults(run=run)
+    pack = actions.add_parser(
+        "pack", help="pack a data folder into one compact ZIP (to train on another machine)"
+    )
+    pack.add_argument("root", help="data folder, e.g. ../shared/data")
+    pack.add_argument("-o", "--output", required=True, help="ZIP to write")
+    pack.add_argument(
+        "--config", help="pack only the folders this training config uses (needs data_root)"
+    )
+    pack.add_argument("--folders", nargs="+", help="folders under ROOT to pack")
+    pack.add_argument("--max-side", type=int, default=320, help="longest side of pair images")
+    pack.add_argument("--quality", type=int, default=80, help="WebP quality of photos")
+    pack.set_defaults(run=run_pack)
+
+
+def run_pack(args) -> int:
+    from skucut.data.pack import build_pack
+
+    folders = args.folders or []
+    if args.config:
+        from skucut.train.config import TrainConfig
+
+        try:
+            cfg = TrainConfig.from_file(args.config)
+        except (ValueError, OSError) as exc:
+            fail(str(exc))
+            return 2
+        if not cfg.data_root:
+            fail(f"{args.config} has no data_root; list --folders instead")
+            return 2
+        folders += [d for dirs in cfg.data_dirs().values() for d in dirs]
+    if not folders:
+        fail("name what to pack: --config CONFIG or --folders A B ...")
+        return 2
+    try:
+        summary = build_pack(
+            args.root, args.output, sorted(set(folders)), args.max_side, args.quality
+        )
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+        return 2
+    mib = summary.bytes / 2**20
+    print(
+        f"{summary.files} files from {len(summary.folders)} folders -> {args.output} ({mib:.1f} MiB)"
+    )
+    return 0
 
 
 def run(args) -> int:
@@ -28,7 +73,7 @@ def run(args) -> int:
         fail(f"needs the train extra: pip install 'skucut[train]' ({exc.name} missing)")
         return 2
     try:
-        cfg = TrainConfig.from_file(args.config)
+        cfg = TrainConfig.from_file(args.config).resolved()
         model_cfg = model_cfg_for(cfg, stride=1)  # only its normalisation is needed here
         mean, std = model_cfg.mean, model_cfg.std
         samples = training_samples(cfg, load_pairs(cfg.train_dirs, cfg.max_side), mean, std)

@@ -13,6 +13,12 @@ def register(sub) -> None:
     p.add_argument(
         "--stop-after", type=int, help="stop (with a checkpoint) at this step; resume later"
     )
+    # The same recipe elsewhere (e.g. a GPU machine with an unpacked `skucut data pack`).
+    p.add_argument("--data-root", help="folder the config's data paths are relative to")
+    p.add_argument("--device", choices=["cpu", "cuda"])
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--workers", type=int, dest="num_workers", help="data loader processes")
+    p.add_argument("--out-dir", help="run folder (checkpoints, log)")
     p.set_defaults(run=run_train)
     e = sub.add_parser("export", help="export a checkpoint to ONNX with ModelCfg metadata")
     e.add_argument("checkpoint")
@@ -39,8 +45,12 @@ def run_train(args) -> int:
     from skucut.train.loop import train
 
     cfg = TrainConfig.from_file(args.config)
-    if args.steps:
-        cfg = cfg.replace(steps=args.steps)
+    overrides = ("steps", "data_root", "device", "batch_size", "num_workers", "out_dir")
+    given = {k: getattr(args, k) for k in overrides if getattr(args, k) is not None}
+    if args.data_root and not cfg.data_root:
+        fail(f"{args.config} has no data_root, so its data paths cannot be moved")
+        return 2
+    cfg = cfg.replace(**given)
     print(train(cfg, resume=not args.fresh, stop_after=args.stop_after))
     return 0
 

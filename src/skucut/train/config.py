@@ -18,8 +18,12 @@ class TrainConfig:
     arch: str = "unet"
     arch_kwargs: dict = field(default_factory=dict)
     train_size: int = 192  # square crop side during training
+    # Multi-scale training: each step resizes its batch to one of these sides (empty = off).
+    scales: list[int] = field(default_factory=list)
     input_size: int = 224  # square side at inference (written into ModelCfg)
-    # Data: folders of images/ + masks/ pairs.
+    # Data: folders of images/ + masks/ pairs. With data_root set, every data folder below is
+    # relative to it, so `skucut train --data-root DIR` can point a config at an unpacked pack.
+    data_root: str = ""
     train_dirs: list[str] = field(default_factory=list)
     val_dirs: list[str] = field(default_factory=list)
     max_side: int = 320  # pairs are kept in memory at most this big
@@ -64,6 +68,19 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
         return cls(**raw)
+
+    def data_dirs(self) -> dict[str, list[str]]:
+        """The config's data folders by field, as written (relative to data_root if set)."""
+        fields = ("train_dirs", "val_dirs", "cutout_dirs", "background_dirs")
+        return {name: list(getattr(self, name)) for name in fields}
+
+    def resolved(self) -> TrainConfig:
+        """This config with data folders joined to data_root (unchanged without one)."""
+        if not self.data_root:
+            return self
+        root = Path(self.data_root)
+        joined = {k: [str(root / d) for d in v] for k, v in self.data_dirs().items()}
+        return self.replace(**joined)
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -79,6 +80,25 @@ def training_samples(cfg: TrainConfig, pairs: list, mean, std):
     return MixedSamples(real, composite, cfg.composite_weight, mean, std)
 
 
+def rescale_batch(batch: dict[str, torch.Tensor], side: int) -> dict[str, torch.Tensor]:
+    """The batch resized to side x side: image and target smoothly, the ignore mask exactly."""
+    if batch["image"].shape[-1] == side and batch["image"].shape[-2] == side:
+        return batch
+    smooth = {"size": (side, side), "mode": "bilinear", "align_corners": False}
+    return {
+        "image": F.interpolate(batch["image"], **smooth),
+        "target": F.interpolate(batch["target"], **smooth),
+        "valid": F.interpolate(batch["valid"], size=(side, side), mode="nearest"),
+    }
+
+
+def step_side(cfg: TrainConfig, step: int) -> int:
+    """The training side for ``step``: a pure function of (seed, step), so resume is exact."""
+    if not cfg.scales:
+        return cfg.train_size
+    return int(np.random.default_rng((cfg.seed, step)).choice(cfg.scales))
+
+
 def _data_summary(cfg: TrainConfig, n_train: int) -> str:
     names = ", ".join(Path(d).name for d in cfg.train_dirs)
     summary = f"{n_train} image/mask pairs from: {names}"
@@ -120,6 +140,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     ``stop_after`` ends this call at that step (with a checkpoint) without changing the
     schedule, so a long run can be done in time-boxed pieces and resumed.
     """
+    cfg = cfg.resolved()
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -136,6 +157,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         return torch.autocast(device.type, dtype=torch.bfloat16)
 
     model = create_model(cfg.arch, **cfg.arch_kwargs)
+    if any(side % model.stride for side in cfg.scales):
+        raise ValueError(f"scales must be multiples of the model's stride {model.stride}")
     # channels_last: oneDNN's convolutions run faster on NHWC on this CPU (measured ~10%).
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -196,7 +219,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     model.train()
     started, seen = time.perf_counter(), 0
     for batch in loader:
-        batch = {k: v.to(device) for k, v in batch.items()}
+        batch = rescale_batch({k: v.to(device) for k, v in batch.items()}, step_side(cfg, step))
         batch["image"] = batch["image"].to(memory_format=torch.channels_last)
         with autocast():
             parts, _ = segmentation_step(model, batch, cfg.loss_weights)

@@ -1,17 +1,33 @@
 """The segmentation task: one forward pass and the weighted loss mix.
 
-It returns {"loss": total, <part>: value, ...} so the loop never knows the mix.
+It returns {"loss": total, <part>: value, ...} so the loop never knows the mix. Models with deep
+supervision return ``(logits, [aux logits at lower resolutions])`` in training; each auxiliary
+output is upsampled and scored with the same mix, together weighing ``AUX_WEIGHT``.
 """
 
 from __future__ import annotations
 
 import torch
+from torch.nn import functional as F
 
 from skucut.losses import LOSSES
 
+AUX_WEIGHT = 0.4
+
+
+def _mix(logits, batch, weights: dict[str, float]) -> dict[str, torch.Tensor]:
+    return {name: LOSSES[name](logits, batch["target"], batch["valid"]) for name in weights}
+
 
 def segmentation_step(model, batch: dict[str, torch.Tensor], weights: dict[str, float]):
-    logits = model(batch["image"])
-    parts = {name: LOSSES[name](logits, batch["target"], batch["valid"]) for name in weights}
+    out = model(batch["image"])
+    logits, aux = out if isinstance(out, tuple) else (out, [])
+    parts = _mix(logits, batch, weights)
     total = sum(weights[name] * value for name, value in parts.items())
+    for low_res in aux:
+        up = F.interpolate(low_res, size=logits.shape[-2:], mode="bilinear", align_corners=False)
+        aux_parts = _mix(up, batch, weights)
+        total = total + AUX_WEIGHT / len(aux) * sum(
+            weights[name] * value for name, value in aux_parts.items()
+        )
     return {"loss": total, **{k: v.detach() for k, v in parts.items()}}, logits

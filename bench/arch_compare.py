@@ -1,0 +1,85 @@
+"""Architectures side by side: parameters, GFLOPs at 320 and 512, ONNX Runtime CPU latency.
+
+    python bench/arch_compare.py [--runs 20] [--threads 2]
+
+Each registered architecture (at the widths skucut's configs use) is exported untrained to
+ONNX and timed with onnxruntime on this CPU (median of ``--runs``, after a warm-up). Dev-set
+metrics belong to trained models and live in their model cards. Run on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from skucut.models import create_model
+
+ARCHS = {
+    "unet (skucut-unet-v1..v3)": ("unet", {"base": 16, "depth": 5, "max_width": 256}),
+    "mobile-unet (configs/mobile-unet-v1)": ("mobile-unet", {"width": 1.5, "decoder": 48}),
+    "mobile-unet width 1.0": ("mobile-unet", {}),
+}
+SIDES = (192, 320, 512)
+
+
+def gflops(model: torch.nn.Module, side: int) -> float:
+    """Multiply-accumulates x 2, the usual FLOP count for convolutions."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, side, side))
+    return counter.get_total_flops() / 1e9
+
+
+def latency_ms(path: Path, side: int, runs: int, threads: int) -> float:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    x = np.random.default_rng(0).standard_normal((1, 3, side, side)).astype(np.float32)
+    session.run(None, {name: x})
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, {name: x})
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    header = "architecture                            params  " + "  ".join(
+        f"GFLOPs@{s}  ms@{s}" for s in SIDES
+    )
+    print(header)
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (arch, kwargs) in ARCHS.items():
+            model = create_model(arch, **kwargs).eval()
+            params = sum(p.numel() for p in model.parameters())
+            path = Path(tmp) / f"{arch}.onnx"
+            torch.onnx.export(
+                model,
+                (torch.zeros(1, 3, 320, 320),),
+                str(path),
+                input_names=["image"],
+                dynamic_axes={"image": {2: "h", 3: "w"}},
+                dynamo=False,
+            )
+            cells = [
+                f"{gflops(model, s):9.2f}  {latency_ms(path, s, args.runs, args.threads):6.1f}"
+                for s in SIDES
+            ]
+            print(f"{label:38s} {params / 1e6:5.2f}M  " + "  ".join(cells))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 METADATA_KEY = "skucut.model_cfg"
 
 OUTPUT_KINDS = ("probability", "logits")
+PRECISIONS = ("float32", "int8")
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,14 @@ class ModelCfg:
     # "probability": the graph ends in a sigmoid; "logits": the runtime applies it.
     output_kind: str = "probability"
     training_data: str = ""
+    # "float32" (possibly with int8-stored weights) or "int8" (QDQ activations and weights).
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
         if self.output_kind not in OUTPUT_KINDS:
             raise ValueError(f"output_kind must be one of {OUTPUT_KINDS}, got {self.output_kind!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.input_size % self.stride:
             raise ValueError(
                 f"input_size {self.input_size} is not a multiple of stride {self.stride}"

@@ -49,6 +49,27 @@ def test_composites_label_the_product_exactly_and_are_deterministic(tmp_path):
     assert not np.array_equal(pairs.sample(0)[0], pairs.sample(1)[0])
 
 
+def test_letterbox_bars_are_solid_background_and_leave_the_rest_alone(tmp_path):
+    cut, bg = _cutout_folder(tmp_path)
+    plain = CompositeCfg(p_blur=0, p_noise=0, p_jpeg=0, p_letterbox=0)
+    boxed = CompositeCfg(p_blur=0, p_noise=0, p_jpeg=0, p_letterbox=1, letterbox=(0.1, 0.1))
+    foregrounds, backgrounds = load_cutouts([cut]), load_backgrounds([bg])
+    for k in range(6):
+        image, label = CompositePairs(foregrounds, backgrounds, 100, 5, boxed).sample(k)
+        base_image, base_label = CompositePairs(foregrounds, backgrounds, 100, 5, plain).sample(k)
+        bars = np.zeros((100, 100), bool)
+        rows = [np.ptp(image[i].astype(int), axis=0).max() == 0 for i in (0, 99)]
+        cols = [np.ptp(image[:, j].astype(int), axis=0).max() == 0 for j in (0, 99)]
+        assert all(rows) or all(cols)  # two opposite sides carry a solid bar
+        bars[:10] = bars[-10:] = all(rows)
+        bars[:, :10] |= all(cols)
+        bars[:, -10:] |= all(cols)
+        assert (label[bars] == 0).all()
+        # outside the bars the sample is the one without letterbox
+        assert np.array_equal(image[~bars], base_image[~bars])
+        assert np.array_equal(label[~bars], base_label[~bars])
+
+
 def test_mixed_samples_follow_the_weight(tmp_path):
     cut, bg = _cutout_folder(tmp_path)
     composite = CompositePairs(load_cutouts([cut]), load_backgrounds([bg]), 32, seed=0)

@@ -48,6 +48,9 @@ class CompositeCfg:
     p_blur: float = 0.2
     p_noise: float = 0.3
     p_jpeg: float = 0.5
+    # Seller-added padding: solid bars on two sides (letterbox), always background.
+    p_letterbox: float = 0.15
+    letterbox: tuple[float, float] = (0.05, 0.2)  # bar width / canvas side
 
 
 def _crop_to_alpha(rgb, alpha, label):
@@ -209,8 +212,23 @@ class CompositePairs:
             opaque = alpha >= PRODUCT_ALPHA
             rim = (alpha >= BACKGROUND_ALPHA) & ~opaque & (label != 255)
             label = np.where(opaque, lab, np.where(rim, 128, label)).astype(np.uint8)
+        canvas, label = self._letterbox(canvas, label, np.random.default_rng([self.seed, k, 4]))
         image = self._photometric(canvas, rng)
         return image, label
+
+    def _letterbox(self, canvas, label, rng: np.random.Generator):
+        """Solid bars on two opposite sides, labelled background (a separate RNG stream, so
+        the rest of each sample is unchanged)."""
+        if rng.random() >= self.cfg.p_letterbox:
+            return canvas, label
+        width = max(1, int(self.size * rng.uniform(*self.cfg.letterbox)))
+        colour = rng.choice([0.0, 0.0, 1.0, rng.uniform(0.05, 0.95)])
+        canvas, label = canvas.copy(), label.copy()
+        horizontal = rng.random() < 0.5  # top and bottom, else left and right
+        for bar in (slice(None, width), slice(-width, None)):
+            index = (bar, slice(None)) if horizontal else (slice(None), bar)
+            canvas[index], label[index] = colour, 0
+        return canvas, label
 
     def _place(self, fg: Foreground, rng: np.random.Generator, first: bool):
         size, cfg = self.size, self.cfg

@@ -13,9 +13,12 @@ from skucut.modelcfg import METADATA_KEY, ModelCfg
 
 
 def create_session(
-    path: str | Path, providers: list[str] | None = None, threads: int = 0
+    path: str | Path, providers: list[str] | None = None, threads: int = 0, int8: bool = False
 ) -> ort.InferenceSession:
-    """An onnxruntime session; a requested provider that is missing is an error, not a fallback."""
+    """An onnxruntime session; a requested provider that is missing is an error, not a fallback.
+
+    ``int8``: the model is quantized (QDQ) and its int8 kernels must be kept.
+    """
     providers = providers or ["CPUExecutionProvider"]
     missing = [p for p in providers if p not in ort.get_available_providers()]
     if missing:
@@ -30,7 +33,8 @@ def create_session(
     # Shipped models keep int8 conv weights behind DequantizeLinear only to stay small. With
     # QDQ handling off, onnxruntime folds those nodes into float32 weights at load (measured:
     # 56 -> 34 ms per 192 px image). A truly int8 (QDQ-activation) model must not set this.
-    options.add_session_config_entry("session.disable_quant_qdq", "1")
+    if not int8:
+        options.add_session_config_entry("session.disable_quant_qdq", "1")
     return ort.InferenceSession(str(path), sess_options=options, providers=providers)
 
 
@@ -48,6 +52,8 @@ class Segmenter:
         self.path = Path(path)
         self.session = create_session(path, providers, threads)
         self.cfg = read_model_cfg(self.session)
+        if self.cfg.precision == "int8":  # the metadata says so only once the file is open
+            self.session = create_session(path, providers, threads, int8=True)
         self._input = self.session.get_inputs()[0].name
         self.warm_up()
 

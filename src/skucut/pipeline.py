@@ -1,4 +1,4 @@
-"""decode -> segment -> refine -> decontaminate -> compose -> encode.
+"""decode -> segment -> refine -> decontaminate -> (upscale) -> compose -> encode.
 
 Orchestration only; each step lives in its own module.
 """
@@ -16,13 +16,17 @@ import cv2
 import numpy as np
 
 from skucut.catalog import resolve_model
-from skucut.compose import ComposeOptions
+from skucut.compose import ComposeOptions, product_box
 from skucut.compose import compose as compose_image
+from skucut.errors import ImageTooLarge
 from skucut.io import DEFAULT_MAX_PIXELS, Decoded, decode_image, encode_cutout, encode_mask
 from skucut.io.encode import FORMATS, parse_color
 from skucut.presets import get_preset, load_presets
 from skucut.refine import REFINE_MODES, estimate_foreground, refine_alpha
 from skucut.runtime import Segmenter
+from skucut.upscale import load_upscaler
+
+UPSCALE_CHOICES = ("off", "2", "4", "auto")
 
 
 def parse_canvas(value: str | tuple | list | None) -> tuple[int, int] | None:
@@ -53,6 +57,9 @@ class RemoveOptions:
     refine: str = "fast"  # none | fast | quality
     cleanup: bool = True  # drop specks, fill false holes
     decontaminate: bool = True  # remove the old background's colour from edges
+    # Learned super-resolution of the cutout: off, 2, 4, or auto (when the product would be
+    # enlarged onto the canvas by 1.5x or more).
+    upscale: str = "off"
     # Composition (see skucut.compose.ComposeOptions).
     bg_color: tuple[int, int, int] | None = None
     bg_image: str | None = None  # path of a background photo
@@ -72,6 +79,11 @@ class RemoveOptions:
         if self.refine not in REFINE_MODES:
             raise ValueError(
                 f"unknown refine mode {self.refine!r}; choose one of {', '.join(REFINE_MODES)}"
+            )
+        object.__setattr__(self, "upscale", str(self.upscale).lower())
+        if self.upscale not in UPSCALE_CHOICES:
+            raise ValueError(
+                f"unknown upscale {self.upscale!r}; choose one of {', '.join(UPSCALE_CHOICES)}"
             )
         if not 1 <= self.quality <= 100:
             raise ValueError(f"quality must be 1..100, got {self.quality}")
@@ -139,6 +151,8 @@ def _background(path: str, max_pixels: int) -> np.ndarray:
 def prepare(options: RemoveOptions) -> None:
     """Load what every image needs (model, background photo), so a bad name fails up front."""
     load_segmenter(options.model)
+    for factor in {"2": [2], "4": [4], "auto": [2, 4]}.get(options.upscale, []):
+        load_upscaler(factor)
     if options.bg_image:
         _background(options.bg_image, options.max_pixels)
 
@@ -166,9 +180,32 @@ def render(
     rgb = decoded.rgb
     if options.decontaminate:
         rgb = estimate_foreground(rgb, alpha)
+    factor = upscale_factor(alpha, options)
+    if factor > 1:
+        height, width = alpha.shape
+        if height * width * factor * factor > options.max_pixels:
+            raise ImageTooLarge(
+                f"upscaling {width}x{height} by {factor} exceeds the {options.max_pixels} px limit"
+            )
+        rgb, alpha = load_upscaler(factor).upscale_cutout(rgb, alpha)
     if background is None and options.bg_image:
         background = _background(options.bg_image, options.max_pixels)
     return compose_image(rgb, alpha, options.compose_options(background))
+
+
+def upscale_factor(alpha: np.ndarray, options: RemoveOptions) -> int:
+    """2 or 4 when asked; with "auto", by how much compose would enlarge the product."""
+    if options.upscale in ("2", "4"):
+        return int(options.upscale)
+    if options.upscale != "auto" or options.canvas is None:
+        return 1
+    box = product_box(alpha)
+    if box is None:
+        return 1
+    x0, y0, x1, y1 = box
+    width, height = options.canvas
+    enlarge = options.fill * min(width / (x1 - x0), height / (y1 - y0))
+    return 4 if enlarge >= 3 else 2 if enlarge >= 1.5 else 1
 
 
 def encode(pixels: np.ndarray, alpha: np.ndarray | None, options: RemoveOptions) -> bytes:

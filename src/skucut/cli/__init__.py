@@ -6,14 +6,26 @@ import argparse
 import sys
 
 from skucut._version import __version__
-from skucut.cli import batch, data, evaluate, models, presets, quantize, remove, serve, train
+from skucut.cli import (
+    batch,
+    data,
+    evaluate,
+    models,
+    presets,
+    quantize,
+    remove,
+    serve,
+    train,
+    upscale,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skucut", description=__doc__)
     parser.add_argument("--version", action="version", version=f"skucut {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (remove, batch, models, presets, serve, train, evaluate, data, quantize):
+    modules = (remove, upscale, batch, models, presets, serve, train, evaluate, data, quantize)
+    for module in modules:
         module.register(sub)
     return parser
 

@@ -51,6 +51,12 @@ def add_output_options(p) -> None:
         default=None,
         help="keep the original colours in semi-transparent edges",
     )
+    edges.add_argument(
+        "--upscale",
+        choices=["off", "2", "4", "auto"],
+        default=None,
+        help="learned super-resolution of the cutout; auto: when the canvas would enlarge it",
+    )
     out = p.add_argument_group("composition")
     out.add_argument("--preset", default=None, help="named output recipe (see `skucut presets`)")
     out.add_argument("--preset-file", default=None, help="TOML/YAML/JSON file of custom presets")
@@ -76,6 +82,7 @@ OPTION_NAMES = [
     "refine",
     "cleanup",
     "decontaminate",
+    "upscale",
     "bg_color",
     "bg_image",
     "bg_fit",

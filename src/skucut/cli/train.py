@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from skucut.cli._common import fail
 
 
@@ -41,23 +43,41 @@ def _need_torch() -> bool:
 def run_train(args) -> int:
     if not _need_torch():
         return 2
-    from skucut.train.config import TrainConfig
-    from skucut.train.loop import train
+    from skucut._files import load_mapping
 
-    cfg = TrainConfig.from_file(args.config)
+    raw = load_mapping(args.config)
+    if raw.get("task") == "sr":  # super-resolution (skucut.train.sr)
+        from skucut.train.sr import SRTrainConfig as Config
+        from skucut.train.sr import train_sr as run
+    else:
+        from skucut.train.config import TrainConfig as Config
+        from skucut.train.loop import train as run
+    cfg = Config.from_dict(raw)
     overrides = ("steps", "data_root", "device", "batch_size", "num_workers", "out_dir")
     given = {k: getattr(args, k) for k in overrides if getattr(args, k) is not None}
     if args.data_root and not cfg.data_root:
         fail(f"{args.config} has no data_root, so its data paths cannot be moved")
         return 2
-    cfg = cfg.replace(**given)
-    print(train(cfg, resume=not args.fresh, stop_after=args.stop_after))
+    unsupported = sorted(set(given) - {f.name for f in dataclasses.fields(cfg)})
+    if unsupported:
+        fail(f"{args.config}: this task has no {', '.join(unsupported)} option")
+        return 2
+    cfg = dataclasses.replace(cfg, **given)
+    print(run(cfg, resume=not args.fresh, stop_after=args.stop_after))
     return 0
 
 
 def run_export(args) -> int:
     if not _need_torch():
         return 2
+    from skucut.train.checkpoint import load_checkpoint
+
+    if "sr_cfg" in load_checkpoint(args.checkpoint):
+        from skucut.train.sr import export_sr
+
+        sr = export_sr(args.checkpoint, args.output)
+        print(f"wrote {args.output}: {sr.name} v{sr.version}, x{sr.scale} super-resolution")
+        return 0
     from skucut.export import export_onnx
 
     cfg = export_onnx(args.checkpoint, args.output, input_size=args.input_size)

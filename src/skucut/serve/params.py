@@ -18,6 +18,9 @@ class Options(BaseModel):
     refine: Literal["none", "fast", "quality"] | None = None
     cleanup: bool | None = None
     decontaminate: bool | None = None
+    upscale: Literal["off", "2", "4", "auto"] | None = Field(
+        None, description="learned super-resolution of the cutout"
+    )
     bg_color: str | None = Field(None, description="white, #f0f0f0 or 255,255,255")
     bg_fit: Literal["fill", "fit"] | None = None
     trim: bool | None = None

@@ -1,0 +1,28 @@
+"""SRCfg: what the runtime needs to know about a super-resolution model (in its ONNX metadata)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+SR_METADATA_KEY = "skucut.sr_cfg"
+
+
+@dataclass(frozen=True)
+class SRCfg:
+    name: str = "srnet"
+    version: str = "0"
+    arch: str = "srnet"
+    arch_kwargs: dict | None = None
+    scale: int = 2
+    # The network maps luma (BT.601 Y in [0, 1], 1 channel) to luma; chroma is bicubic.
+    channels: str = "y"
+    training_data: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SRCfg:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in json.loads(text).items() if k in known})

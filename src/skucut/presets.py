@@ -17,6 +17,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "canvas": (2000, 2000),
         "fill": 0.85,
         "format": "jpg",
+        "upscale": "auto",
     },
     "white-shadow": {
         "description": "white-main with a soft contact shadow under the product",
@@ -25,6 +26,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "fill": 0.85,
         "shadow": "contact",
         "format": "jpg",
+        "upscale": "auto",
     },
     "catalog-bottom": {
         "description": "catalogue grid: 1600x1600 white, products on a common baseline, shadow",
@@ -34,6 +36,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "align": "bottom",
         "shadow": "contact",
         "format": "jpg",
+        "upscale": "auto",
     },
     "social-grey": {
         "description": "social post: 1080x1080 light grey, product fills 75%, drop shadow",
@@ -42,6 +45,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "fill": 0.75,
         "shadow": "drop",
         "format": "jpg",
+        "upscale": "auto",
     },
     "transparent-trim": {
         "description": "transparent PNG cropped to the product with a 2% margin",

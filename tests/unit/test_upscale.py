@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from torch.nn import functional as F  # noqa: E402
 
 from skucut.models import create_model  # noqa: E402
-from skucut.train.sr import SRTrainConfig, export_sr, train_sr  # noqa: E402
+from skucut.train.sr import SRTrainConfig, export_sr, load_sr_model, train_sr  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,15 @@ def test_untrained_network_is_exactly_bicubic():
     assert torch.equal(model(y), expected)
     with pytest.raises(ValueError, match="scale must be"):
         create_model("srnet", scale=5)
+
+
+def test_onnx_runtime_matches_torch(sr_env, sr_models):
+    model, cfg = load_sr_model(sr_models.parent / "run" / "best.pt")
+    assert cfg.scale == 2 and cfg.output == "residual"
+    plane = np.random.default_rng(1).random((45, 61), dtype=np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(plane)[None, None])[0, 0].clamp(0, 1).numpy()
+    assert np.abs(Upscaler(sr_env).upscale_plane(plane) - expected).max() < 1e-4
 
 
 def test_tiles_leave_no_seam(sr_env):

@@ -20,7 +20,7 @@ from skucut.runtime.session import create_session
 from skucut.upscale.srcfg import SR_METADATA_KEY, SRCfg
 
 TILE = 256  # input pixels per tile side
-OVERLAP = 12  # > the network's receptive radius (5x5 conv, 3x3 convs: 2 + blocks + 1)
+OVERLAP = 12  # > the receptive radius (5x5 conv, 3x3 convs: 2 + blocks + 1; bicubic: 2)
 
 
 def upscale_model_name(scale: int) -> str:
@@ -38,8 +38,10 @@ class Upscaler:
         self._input = self.session.get_inputs()[0].name
 
     def _net(self, plane: np.ndarray) -> np.ndarray:
-        out = self.session.run(None, {self._input: plane[None, None]})[0]
-        return out[0, 0]
+        """Bicubic upscale plus the network's correction (see skucut.models.sr)."""
+        h, w = plane.shape
+        base = cv2.resize(plane, (w * self.scale, h * self.scale), interpolation=cv2.INTER_CUBIC)
+        return base + self.session.run(None, {self._input: plane[None, None]})[0][0, 0]
 
     def upscale_plane(self, plane: np.ndarray, tile: int = TILE) -> np.ndarray:
         """float32 HxW in [0, 1] -> float32 (sH)x(sW), clipped to [0, 1]."""

@@ -15,8 +15,10 @@ class SRCfg:
     arch: str = "srnet"
     arch_kwargs: dict | None = None
     scale: int = 2
-    # The network maps luma (BT.601 Y in [0, 1], 1 channel) to luma; chroma is bicubic.
+    # The graph maps luma (BT.601 Y in [0, 1], 1 channel) to the correction added to the
+    # bicubic upscale of that luma; chroma is bicubic.
     channels: str = "y"
+    output: str = "residual"
     training_data: str = ""
 
     def to_json(self) -> str:

@@ -182,15 +182,28 @@ def render(
         rgb = estimate_foreground(rgb, alpha)
     factor = upscale_factor(alpha, options)
     if factor > 1:
-        height, width = alpha.shape
-        if height * width * factor * factor > options.max_pixels:
-            raise ImageTooLarge(
-                f"upscaling {width}x{height} by {factor} exceeds the {options.max_pixels} px limit"
-            )
-        rgb, alpha = load_upscaler(factor).upscale_cutout(rgb, alpha)
+        rgb, alpha = _upscale(rgb, alpha, factor, options)
     if background is None and options.bg_image:
         background = _background(options.bg_image, options.max_pixels)
     return compose_image(rgb, alpha, options.compose_options(background))
+
+
+def _upscale(rgb: np.ndarray, alpha: np.ndarray, factor: int, options: RemoveOptions):
+    """The cutout enlarged by ``factor``; on a canvas only the product, which is all compose
+    keeps. "auto" never fails: when the result would pass max_pixels it leaves the size alone."""
+    box = product_box(alpha) if options.canvas is not None else None
+    if box is not None:  # plus a few pixels, so the network sees the edge's surroundings
+        x0, y0, x1, y1 = box
+        y0, x0 = max(0, y0 - 4), max(0, x0 - 4)
+        rgb, alpha = rgb[y0 : y1 + 4, x0 : x1 + 4], alpha[y0 : y1 + 4, x0 : x1 + 4]
+    height, width = alpha.shape
+    if height * width * factor * factor > options.max_pixels:
+        if options.upscale == "auto":
+            return rgb, alpha
+        raise ImageTooLarge(
+            f"upscaling {width}x{height} by {factor} exceeds the {options.max_pixels} px limit"
+        )
+    return load_upscaler(factor).upscale_cutout(rgb, alpha)
 
 
 def upscale_factor(alpha: np.ndarray, options: RemoveOptions) -> int:

@@ -139,3 +139,20 @@ def test_auto_upscale_only_when_the_canvas_enlarges_the_product():
     assert upscale_factor(alpha, RemoveOptions(upscale="2")) == 2
     with pytest.raises(ValueError, match="unknown upscale"):
         RemoveOptions(upscale="3")
+
+
+def test_auto_upscale_enlarges_only_the_product_and_never_fails(sr_env):
+    from skucut.pipeline import _upscale
+
+    rgb = np.zeros((300, 300, 3), np.uint8)
+    alpha = np.zeros((300, 300), np.uint8)
+    rgb[100:140, 120:150], alpha[100:140, 120:150] = (200, 40, 40), 255  # a 30x40 product
+    options = RemoveOptions(upscale="auto", canvas="400x400")
+    big_rgb, big_alpha = _upscale(rgb, alpha, 4, options)
+    assert big_alpha.shape == (4 * 48, 4 * 38)  # the product and 4 px around it, x4
+    assert big_rgb.shape[:2] == big_alpha.shape
+    # a pixel budget smaller than the enlarged product: auto leaves the size, no error
+    tight = RemoveOptions(upscale="auto", canvas="400x400", max_pixels=20_000)
+    assert _upscale(rgb, alpha, 4, tight)[1].shape == (48, 38)
+    with pytest.raises(Exception, match="exceeds"):
+        _upscale(rgb, alpha, 4, RemoveOptions(upscale="4", max_pixels=20_000))

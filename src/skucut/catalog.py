@@ -23,6 +23,7 @@ class ModelInfo:
     path: Path
     size_bytes: int
     metrics: dict = field(default_factory=dict)
+    task: str = "segmentation"  # or "super-resolution"
 
 
 def model_dirs() -> list[Path]:
@@ -36,8 +37,15 @@ def list_models() -> list[ModelInfo]:
         for onnx_file in sorted(root.glob("*/model.onnx")) if root.is_dir() else []:
             name = onnx_file.parent.name
             card = onnx_file.parent / "card.json"
-            metrics = json.loads(card.read_text()).get("metrics", {}) if card.exists() else {}
-            found.setdefault(name, ModelInfo(name, onnx_file, onnx_file.stat().st_size, metrics))
+            facts = json.loads(card.read_text()) if card.exists() else {}
+            info = ModelInfo(
+                name,
+                onnx_file,
+                onnx_file.stat().st_size,
+                facts.get("metrics", {}),
+                facts.get("task", "segmentation"),
+            )
+            found.setdefault(name, info)
     return list(found.values())
 
 

@@ -125,6 +125,9 @@ def test_info_endpoints_and_metrics(client):
     assert client.get("/readyz").json() == {"status": "ready"}
     models = client.get("/v1/models").json()
     assert models["default"] in [m["name"] for m in models["models"]]
+    tasks = {m["name"]: m["task"] for m in models["models"]}
+    assert tasks[models["default"]] == "segmentation"
+    assert tasks["skucut-sr-x2-v1"] == "super-resolution"
     assert "white-main" in client.get("/v1/presets").json()["presets"]
     assert "/v1/remove" in client.get("/openapi.json").json()["paths"]
     client.post("/v1/remove", content=b"junk")

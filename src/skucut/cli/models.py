@@ -17,7 +17,8 @@ def run(args) -> int:
         return 1
     for info in infos:
         default = " (default)" if info.name == DEFAULT_MODEL else ""
-        print(f"{info.name}{default}  {info.size_bytes / 1e6:.1f} MB  {info.path}")
+        size = f"{info.size_bytes / 1e6:.1f} MB"
+        print(f"{info.name}{default}  {info.task}  {size}  {info.path}")
         for dataset, values in info.metrics.items():
             shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
             print(f"    {dataset}: {shown}")

@@ -272,7 +272,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         return {
             "default": DEFAULT_MODEL,
             "models": [
-                {"name": m.name, "size_bytes": m.size_bytes, "metrics": m.metrics}
+                {"name": m.name, "task": m.task, "size_bytes": m.size_bytes, "metrics": m.metrics}
                 for m in list_models()
             ],
         }

@@ -1,0 +1,49 @@
+"""float32 vs int8 latency of a model and its quantized copy, per input size and thread count.
+
+    python bench/int8_speed.py models/skucut-unet-v3/model.onnx models/skucut-unet-v3-int8/model.onnx
+
+Sessions are created as the runtime creates them (`skucut.runtime.session.create_session`,
+int8 kept for the quantized file); median of ``--runs`` after a warm-up. Run on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from skucut.runtime.session import create_session
+
+
+def median_ms(session, side: int, runs: int) -> float:
+    name = session.get_inputs()[0].name
+    x = np.random.default_rng(0).standard_normal((1, 3, side, side)).astype(np.float32)
+    session.run(None, {name: x})
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, {name: x})
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("float_model")
+    parser.add_argument("int8_model")
+    parser.add_argument("--sides", type=int, nargs="+", default=[192, 320, 512])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    print(f"{'side':>5}{'threads':>8}{'fp32 ms':>10}{'int8 ms':>10}{'speed-up':>10}")
+    for threads in (1, 2):
+        fp32 = create_session(args.float_model, threads=threads)
+        int8 = create_session(args.int8_model, threads=threads, int8=True)
+        for side in args.sides:
+            a, b = median_ms(fp32, side, args.runs), median_ms(int8, side, args.runs)
+            print(f"{side:>5}{threads:>8}{a:>10.1f}{b:>10.1f}{a / b:>9.2f}x")
+
+
+if __name__ == "__main__":
+    main()

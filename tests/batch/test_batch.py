@@ -51,6 +51,14 @@ def _done(run_dir: Path) -> int:
             return 0
 
 
+def _alive(pid: str) -> bool:
+    """Running (not a zombie waiting to be reaped by init)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def _assert_complete(out: Path, names: set[str], run_dir: Path, size=(64, 64)) -> None:
     files = {p.name for p in out.iterdir() if p.is_file()}
     assert files == names, files ^ names
@@ -129,8 +137,15 @@ def test_resume_after_sigkill_finishes_exactly_once(tmp_path, tiny_model):
         while _done(run_dir) < target and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read().decode()
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert workers, "no worker processes found"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        # the workers die with their engine: none is left to write beside the resumed run
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _alive(w)], "orphaned worker processes"
     finished = _skucut("--resume", str(run_dir))
     assert finished.wait(300) == 0, finished.stderr.read().decode()
     _assert_complete(out, {p.stem + ".png" for p in photos}, run_dir)

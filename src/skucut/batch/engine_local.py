@@ -7,6 +7,7 @@ to pending and a fresh pool carries on.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -32,7 +33,8 @@ def run_local(state: RunState, tasks: list[Task], config: dict, record, workers:
 def _drain(state, queue: list[Task], config: dict, record, workers: int) -> None:
     in_flight: dict = {}
     model = config["options"].get("model")
-    with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(model,)) as pool:
+    initargs = (model, os.getpid())
+    with ProcessPoolExecutor(workers, initializer=init_worker, initargs=initargs) as pool:
         try:
             while queue or in_flight:
                 while queue and len(in_flight) < workers * IN_FLIGHT_PER_WORKER:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 from dataclasses import dataclass
 
 from skucut.batch.state import Task
@@ -19,9 +23,21 @@ class Result:
     permanent: bool = False  # retrying cannot help (a corrupt image, a bad option)
 
 
-def init_worker(model: str | None) -> None:
+def init_worker(model: str | None, parent: int | None = None) -> None:
     """One model session per worker, one thread each: the engine runs one worker per core."""
+    if parent is not None:
+        die_with_parent(parent)
     load_segmenter(model, threads=1)
+
+
+def die_with_parent(parent: int) -> None:
+    """A worker must not outlive an engine killed with SIGKILL (it would sit idle forever,
+    or worse, still be writing when a resumed run starts): on Linux the kernel kills it."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def options_for(task: Task, base: dict) -> RemoveOptions:

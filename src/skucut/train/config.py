@@ -10,6 +10,14 @@ from typing import Any
 from skucut._files import load_mapping
 
 
+def strict_config(cls, raw: dict[str, Any]):
+    """``cls(**raw)`` for a config dataclass, refusing keys it does not have (typos)."""
+    unknown = sorted(set(raw) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+    return cls(**raw)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # What to build; these fields become the exported ModelCfg.
@@ -63,11 +71,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        return cls(**raw)
+        return strict_config(cls, raw)
 
     def data_dirs(self) -> dict[str, list[str]]:
         """The config's data folders by field, as written (relative to data_root if set)."""

@@ -29,7 +29,7 @@ from skucut.data.composite import (
 from skucut.data.pairs import EvalPairs, TrainPairs, load_pairs
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
-from skucut.train.checkpoint import load_checkpoint, save_checkpoint
+from skucut.train.checkpoint import load_checkpoint, restore, save_checkpoint
 from skucut.train.config import TrainConfig
 from skucut.train.ema import EMA, inference_weights
 from skucut.train.task import segmentation_step
@@ -57,7 +57,9 @@ def _use_bf16(cfg: TrainConfig) -> bool:
     return cfg.bf16 == "on"
 
 
-def _lr_lambda(cfg: TrainConfig):
+def cosine_schedule(cfg):
+    """Linear warm-up, then cosine to 1% of the peak; ``cfg`` has steps and warmup_steps."""
+
     def factor(step: int) -> float:
         if step < cfg.warmup_steps:
             return (step + 1) / cfg.warmup_steps
@@ -162,7 +164,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     # channels_last: oneDNN's convolutions run faster on NHWC on this CPU (measured ~10%).
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg))
 
     step, best_score = 0, -1.0
     last_path, best_path = out / "last.pt", out / "best.pt"
@@ -170,14 +172,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
     if resume and last_path.exists():
-        state = load_checkpoint(last_path)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        if ema:
-            ema.load_state_dict(state["ema"])
-        step, best_score = state["step"], state["best_score"]
+        step, best_score = restore(last_path, model, optimizer, scheduler, ema)
 
     train_pairs = load_pairs(cfg.train_dirs, cfg.max_side)
     model_cfg = model_cfg_for(cfg, model.stride, _data_summary(cfg, len(train_pairs)))

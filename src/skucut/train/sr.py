@@ -28,8 +28,10 @@ from tqdm import tqdm
 
 from skucut.io.decode import IMAGE_EXTS
 from skucut.models import create_model
-from skucut.train.checkpoint import load_checkpoint, save_checkpoint
+from skucut.train.checkpoint import load_checkpoint, restore, save_checkpoint
+from skucut.train.config import strict_config
 from skucut.train.ema import EMA, inference_weights
+from skucut.train.loop import cosine_schedule
 from skucut.upscale.srcfg import SR_METADATA_KEY, SRCfg
 
 
@@ -63,10 +65,7 @@ class SRTrainConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SRTrainConfig:
-        unknown = sorted(set(raw) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        return cls(**raw)
+        return strict_config(cls, raw)
 
     def resolved(self) -> SRTrainConfig:
         if not self.data_root:
@@ -206,26 +205,12 @@ def train_sr(cfg: SRTrainConfig, resume: bool = True, stop_after: int | None = N
     model = create_model("srnet", scale=cfg.scale, **cfg.arch_kwargs)
     model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
-
-    def factor(step: int) -> float:
-        if step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
-        progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg))
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
     step, best = 0, -math.inf
     last_path, best_path = out / "last.pt", out / "best.pt"
     if resume and last_path.exists():
-        state = load_checkpoint(last_path)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        if ema:
-            ema.load_state_dict(state["ema"])
-        step, best = state["step"], state["best_score"]
+        step, best = restore(last_path, model, optimizer, scheduler, ema)
 
     photos = load_photos(cfg.image_dirs, cfg.max_side)
     names = ", ".join(Path(d).name for d in cfg.image_dirs)

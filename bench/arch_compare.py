@@ -10,17 +10,15 @@ metrics belong to trained models and live in their model cards. Run on an idle m
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-import onnxruntime as ort
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from _timing import session_ms
 from skucut.models import create_model
+from skucut.runtime.session import create_session
 
 ARCHS = {
     "unet (skucut-unet-v1..v3)": ("unet", {"base": 16, "depth": 5, "max_width": 256}),
@@ -35,21 +33,6 @@ def gflops(model: torch.nn.Module, side: int) -> float:
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.zeros(1, 3, side, side))
     return counter.get_total_flops() / 1e9
-
-
-def latency_ms(path: Path, side: int, runs: int, threads: int) -> float:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    x = np.random.default_rng(0).standard_normal((1, 3, side, side)).astype(np.float32)
-    session.run(None, {name: x})
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, {name: x})
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -74,9 +57,9 @@ def main() -> None:
                 dynamic_axes={"image": {2: "h", 3: "w"}},
                 dynamo=False,
             )
+            session = create_session(path, threads=args.threads)
             cells = [
-                f"{gflops(model, s):9.2f}  {latency_ms(path, s, args.runs, args.threads):6.1f}"
-                for s in SIDES
+                f"{gflops(model, s):9.2f}  {session_ms(session, s, args.runs):6.1f}" for s in SIDES
             ]
             print(f"{label:38s} {params / 1e6:5.2f}M  " + "  ".join(cells))
 

@@ -9,24 +9,9 @@ int8 kept for the quantized file); median of ``--runs`` after a warm-up. Run on 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-import numpy as np
-
+from _timing import session_ms
 from skucut.runtime.session import create_session
-
-
-def median_ms(session, side: int, runs: int) -> float:
-    name = session.get_inputs()[0].name
-    x = np.random.default_rng(0).standard_normal((1, 3, side, side)).astype(np.float32)
-    session.run(None, {name: x})
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, {name: x})
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -41,7 +26,7 @@ def main() -> None:
         fp32 = create_session(args.float_model, threads=threads)
         int8 = create_session(args.int8_model, threads=threads, int8=True)
         for side in args.sides:
-            a, b = median_ms(fp32, side, args.runs), median_ms(int8, side, args.runs)
+            a, b = session_ms(fp32, side, args.runs), session_ms(int8, side, args.runs)
             print(f"{side:>5}{threads:>8}{a:>10.1f}{b:>10.1f}{a / b:>9.2f}x")
 
 

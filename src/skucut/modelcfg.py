@@ -55,3 +55,13 @@ class ModelCfg:
             if key in raw:
                 raw[key] = tuple(raw[key])
         return cls(**raw)
+
+
+def set_metadata(proto, key: str, value: str) -> None:
+    """Store ``value`` under ``key`` in an ONNX ModelProto's metadata (replacing an old one)."""
+    kept = [(e.key, e.value) for e in proto.metadata_props if e.key != key]
+    del proto.metadata_props[:]
+    for k, v in [*kept, (key, value)]:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    proto.producer_name = "skucut"

@@ -10,7 +10,7 @@ import onnx
 import torch
 from torch import nn
 
-from skucut.modelcfg import METADATA_KEY, ModelCfg
+from skucut.modelcfg import METADATA_KEY, ModelCfg, set_metadata
 from skucut.models import create_model
 from skucut.train.checkpoint import load_checkpoint
 from skucut.train.ema import inference_weights
@@ -68,9 +68,7 @@ def export_onnx(
         dynamo=False,
     )
     proto = onnx.load(str(out_path))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, cfg.to_json()
-    proto.producer_name = "skucut"
+    set_metadata(proto, METADATA_KEY, cfg.to_json())
     onnx.save(proto, str(out_path))
     if check:  # the float graph must match torch; weight storage is a separate, measured choice
         max_diff = parity(wrapped, out_path, cfg)

@@ -25,7 +25,7 @@ from onnxruntime.quantization import (
 
 from skucut.io import decode_image
 from skucut.io.decode import IMAGE_EXTS
-from skucut.modelcfg import METADATA_KEY
+from skucut.modelcfg import METADATA_KEY, set_metadata
 from skucut.runtime.session import Segmenter
 
 
@@ -95,9 +95,7 @@ def quantize_model(
         )
         proto = onnx.load(str(quantized))
     cfg = dataclasses.replace(segmenter.cfg, precision="int8")
-    del proto.metadata_props[:]
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, cfg.to_json()
+    set_metadata(proto, METADATA_KEY, cfg.to_json())
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".partial")

@@ -18,6 +18,17 @@ def strict_config(cls, raw: dict[str, Any]):
     return cls(**raw)
 
 
+def with_data_root(cfg, fields: tuple[str, ...]):
+    """``cfg`` with each folder in ``fields`` joined to its data_root (unchanged without one)."""
+    if not cfg.data_root:
+        return cfg
+    root = Path(cfg.data_root)
+    return dataclasses.replace(cfg, **{f: [str(root / d) for d in getattr(cfg, f)] for f in fields})
+
+
+DATA_FIELDS = ("train_dirs", "val_dirs", "cutout_dirs", "background_dirs")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # What to build; these fields become the exported ModelCfg.
@@ -75,16 +86,11 @@ class TrainConfig:
 
     def data_dirs(self) -> dict[str, list[str]]:
         """The config's data folders by field, as written (relative to data_root if set)."""
-        fields = ("train_dirs", "val_dirs", "cutout_dirs", "background_dirs")
-        return {name: list(getattr(self, name)) for name in fields}
+        return {name: list(getattr(self, name)) for name in DATA_FIELDS}
 
     def resolved(self) -> TrainConfig:
         """This config with data folders joined to data_root (unchanged without one)."""
-        if not self.data_root:
-            return self
-        root = Path(self.data_root)
-        joined = {k: [str(root / d) for d in v] for k, v in self.data_dirs().items()}
-        return self.replace(**joined)
+        return with_data_root(self, DATA_FIELDS)
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)

@@ -27,9 +27,10 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from skucut.io.decode import IMAGE_EXTS
+from skucut.modelcfg import set_metadata
 from skucut.models import create_model
 from skucut.train.checkpoint import load_checkpoint, restore, save_checkpoint
-from skucut.train.config import strict_config
+from skucut.train.config import strict_config, with_data_root
 from skucut.train.ema import EMA, inference_weights
 from skucut.train.loop import cosine_schedule
 from skucut.upscale.srcfg import SR_METADATA_KEY, SRCfg
@@ -68,14 +69,7 @@ class SRTrainConfig:
         return strict_config(cls, raw)
 
     def resolved(self) -> SRTrainConfig:
-        if not self.data_root:
-            return self
-        root = Path(self.data_root)
-        return dataclasses.replace(
-            self,
-            image_dirs=[str(root / d) for d in self.image_dirs],
-            val_dirs=[str(root / d) for d in self.val_dirs],
-        )
+        return with_data_root(self, ("image_dirs", "val_dirs"))
 
     def sr_cfg(self, training_data: str = "") -> SRCfg:
         return SRCfg(
@@ -316,9 +310,7 @@ def export_sr(ckpt_path: str | Path, out_path: str | Path) -> SRCfg:
         dynamo=False,
     )
     proto = onnx.load(str(out_path))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = SR_METADATA_KEY, cfg.to_json()
-    proto.producer_name = "skucut"
+    set_metadata(proto, SR_METADATA_KEY, cfg.to_json())
     onnx.save(proto, str(out_path))
     x = np.random.default_rng(0).random((1, 1, 37, 53), dtype=np.float32)
     with torch.no_grad():

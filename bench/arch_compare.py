@@ -14,10 +14,10 @@ import tempfile
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from _timing import session_ms
 from skucut.models import create_model
+from skucut.optimize.cost import gflops, param_count
+from skucut.optimize.ladder import session_ms
 from skucut.runtime.session import create_session
 
 ARCHS = {
@@ -26,13 +26,6 @@ ARCHS = {
     "mobile-unet width 1.0": ("mobile-unet", {}),
 }
 SIDES = (192, 320, 512)
-
-
-def gflops(model: torch.nn.Module, side: int) -> float:
-    """Multiply-accumulates x 2, the usual FLOP count for convolutions."""
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, 3, side, side))
-    return counter.get_total_flops() / 1e9
 
 
 def main() -> None:
@@ -47,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for label, (arch, kwargs) in ARCHS.items():
             model = create_model(arch, **kwargs).eval()
-            params = sum(p.numel() for p in model.parameters())
+            params = param_count(model)
             path = Path(tmp) / f"{arch}.onnx"
             torch.onnx.export(
                 model,

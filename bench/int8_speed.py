@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from _timing import session_ms
+from skucut.optimize.ladder import session_ms
 from skucut.runtime.session import create_session
 
 

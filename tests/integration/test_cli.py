@@ -60,6 +60,13 @@ def test_bad_file_is_reported_and_batch_goes_on(tmp_path, tiny_model):
         image = Image.open(p)
         assert image.mode == "RGBA"
         image.load()  # complete, decodable files only
+    # Images run in parallel threads; one at a time gives the same bytes and the same report.
+    serial = skucut(
+        "remove", str(src), "-o", str(tmp_path / "serial"), "-m", str(tiny_model), "-j", "1"
+    )
+    assert serial.returncode == 1 and serial.stderr == result.stderr
+    for p in out.rglob("*.png"):
+        assert (tmp_path / "serial" / p.relative_to(out)).read_bytes() == p.read_bytes()
 
 
 def test_single_bad_file_exit_code_and_no_output(tmp_path, tiny_model):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -76,7 +75,3 @@ def status_lines(state: RunState) -> list[str]:
     if rate:
         lines.append(f"throughput: {rate:.2f} images/s of execution time")
     return lines
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

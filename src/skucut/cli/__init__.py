@@ -8,6 +8,7 @@ import sys
 from skucut._version import __version__
 from skucut.cli import (
     batch,
+    bench,
     data,
     evaluate,
     models,
@@ -24,7 +25,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skucut", description=__doc__)
     parser.add_argument("--version", action="version", version=f"skucut {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    modules = (remove, upscale, batch, models, presets, serve, train, evaluate, data, quantize)
+    modules = (
+        remove,
+        upscale,
+        batch,
+        models,
+        presets,
+        serve,
+        train,
+        evaluate,
+        data,
+        quantize,
+        bench,
+    )
     for module in modules:
         module.register(sub)
     return parser

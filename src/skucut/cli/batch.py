@@ -32,10 +32,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from skucut.batch.run import default_run_dir, default_workers, execute, start, status_lines
+    from skucut._system import usable_cores
+    from skucut.batch.run import default_run_dir, execute, start, status_lines
     from skucut.batch.state import RunState
 
-    workers = args.workers or default_workers()
+    workers = args.workers or usable_cores()
     try:
         if args.inputs[:1] == ["status"]:
             if len(args.inputs) != 2:

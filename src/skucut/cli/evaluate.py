@@ -7,6 +7,7 @@ from pathlib import Path
 
 from skucut.cli._common import fail
 from skucut.errors import SkucutError
+from skucut.refine import REFINE_MODES
 
 
 def register(sub) -> None:
@@ -16,7 +17,7 @@ def register(sub) -> None:
     p.add_argument(
         "--refine",
         default="none",
-        choices=["none", "fast", "quality"],
+        choices=list(REFINE_MODES),
         help="evaluate with edge refinement as `skucut remove` does (default: the raw model)",
     )
     p.add_argument("--cleanup", action="store_true", help="also clean the mask (islands, holes)")

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import glob
 import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 from tqdm import tqdm
 
 from skucut._files import write_atomic
+from skucut._system import usable_cores
 from skucut.cli._common import fail
 from skucut.errors import SkucutError
 from skucut.io.decode import IMAGE_EXTS
-from skucut.pipeline import RemoveOptions, prepare, remove_bytes
+from skucut.pipeline import RemoveOptions, load_segmenter, prepare, remove_bytes
 from skucut.refine import REFINE_MODES
 
 
@@ -29,6 +33,9 @@ def register(sub) -> None:
     p.add_argument("--quality", type=int, default=None, help="JPEG/WebP quality (default 92)")
     p.add_argument("--mask", action="store_true", default=None, help="write the alpha only")
     add_output_options(p)
+    p.add_argument(
+        "-j", "--jobs", type=int, default=None, help="images processed at once (default: cores)"
+    )
     p.add_argument(
         "--skip-existing",
         action="store_true",
@@ -122,8 +129,12 @@ def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
 
 
 def run(args) -> int:
+    items = [] if args.inputs == ["-"] else collect(args.inputs)
+    jobs = max(1, min(args.jobs or usable_cores(), len(items)))
     try:
         options = options_from_args(args)
+        if jobs > 1:  # parallel images, so one inference thread each (no oversubscription)
+            load_segmenter(options.model, threads=1)
         prepare(options)  # fail fast on a bad model or background, before touching files
     except (SkucutError, ValueError, OSError) as exc:
         fail(str(exc))
@@ -131,7 +142,6 @@ def run(args) -> int:
 
     if args.inputs == ["-"]:
         return _run_stdin(args, options)
-    items = collect(args.inputs)
     if not args.output:
         fail("-o/--output is required for file inputs")
         return 2
@@ -139,26 +149,49 @@ def run(args) -> int:
     single_file_out = len(items) == 1 and out.suffix.lower() in IMAGE_EXTS and not out.is_dir()
     inputs = {p.resolve() for p, _ in items}
 
-    failed = 0
-    last_error: SkucutError | None = None
-    bar = tqdm(items, desc="remove", unit="img", disable=len(items) < 2 or None)
-    for path, rel in bar:
+    def process(item: tuple[Path, Path]) -> Exception | None:
+        path, rel = item
         target = out if single_file_out else out / rel.with_suffix("." + options.extension)
         try:
             if target.resolve() in inputs:
                 raise FileExistsError("output would overwrite an input; choose another -o")
-            if args.skip_existing and target.exists():
-                continue
-            write_atomic(target, remove_bytes(path.read_bytes(), options))
+            if not (args.skip_existing and target.exists()):
+                write_atomic(target, remove_bytes(path.read_bytes(), options))
         except (SkucutError, OSError) as exc:
+            return exc
+        return None
+
+    failed = 0
+    last_error: SkucutError | None = None
+    bar = tqdm(total=len(items), desc="remove", unit="img", disable=len(items) < 2 or None)
+    # Images run in threads (decode, inference, refinement and encoding release the GIL), so
+    # one image's decode or PNG encode overlaps another's inference.
+    with ThreadPoolExecutor(jobs) as pool:
+        for (path, _), exc in zip(items, ordered_map(pool, process, items, 2 * jobs), strict=True):
+            bar.update(1)
+            if exc is None:
+                continue
             failed += 1
             last_error = exc if isinstance(exc, SkucutError) else None
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             bar.write(f"skucut: error: {path}: {reason}", file=sys.stderr)
+    bar.close()
     if failed:
         print(f"skucut: {failed} of {len(items)} image(s) failed", file=sys.stderr)
         return last_error.exit_code if last_error and failed == len(items) == 1 else 1
     return 0
+
+
+def ordered_map(pool: Executor, fn: Callable, items: Iterable, ahead: int) -> Iterator:
+    """``pool.map`` with at most ``ahead`` items in flight, so a huge folder is not queued (and
+    its results held) all at once; results come back in input order."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _run_stdin(args, options: RemoveOptions) -> int:

@@ -22,6 +22,16 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, dest="num_workers", help="data loader processes")
     p.add_argument("--out-dir", help="run folder (checkpoints, log)")
     p.set_defaults(run=run_train)
+    r = sub.add_parser(
+        "prune", help="prune a trained U-Net's channels to a share of its FLOPs, then fine-tune"
+    )
+    r.add_argument("checkpoint", help="trained checkpoint (e.g. runs/unet-v4/best.pt)")
+    r.add_argument("--flops", type=float, required=True, help="share of FLOPs to keep, e.g. 0.5")
+    r.add_argument("--out-dir", required=True, help="run folder for the fine-tune")
+    r.add_argument("--config", help="fine-tuning recipe (default: the checkpoint's own)")
+    r.add_argument("--steps", type=int, default=600, help="fine-tuning steps")
+    r.add_argument("--dry-run", action="store_true", help="report the pruned shape, no training")
+    r.set_defaults(run=run_prune)
     e = sub.add_parser("export", help="export a checkpoint to ONNX with ModelCfg metadata")
     e.add_argument("checkpoint")
     e.add_argument("-o", "--output", required=True)
@@ -64,6 +74,57 @@ def run_train(args) -> int:
         return 2
     cfg = dataclasses.replace(cfg, **given)
     print(run(cfg, resume=not args.fresh, stop_after=args.stop_after))
+    return 0
+
+
+def run_prune(args) -> int:
+    """Prune + fine-tune is a training run whose config has init_from and prune_flops."""
+    if not _need_torch():
+        return 2
+    from pathlib import Path
+
+    import yaml
+
+    from skucut.models import create_model
+    from skucut.optimize.cost import gflops, param_count
+    from skucut.optimize.prune import prune_to_flops
+    from skucut.train.checkpoint import load_checkpoint
+    from skucut.train.config import TrainConfig
+    from skucut.train.ema import inference_weights
+    from skucut.train.loop import train
+
+    state = load_checkpoint(args.checkpoint)
+    cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig(**state["config"])
+    if cfg.arch != "unet" or cfg.prune_flops:
+        fail(f"{args.checkpoint}: only an unpruned unet can be pruned")
+        return 2
+    cfg = cfg.replace(
+        model_version=f"{cfg.model_version}-p{round(args.flops * 100)}",
+        init_from=str(args.checkpoint),
+        prune_flops=args.flops,
+        steps=args.steps,
+        out_dir=args.out_dir,
+    )
+    full = create_model(cfg.arch, **cfg.arch_kwargs)
+    full.load_state_dict(inference_weights(state))
+    try:
+        pruned = prune_to_flops(full, args.flops, cfg.input_size)
+    except ValueError as exc:
+        fail(str(exc))
+        return 2
+    for label, model in (("trained", full), ("pruned", pruned)):
+        print(
+            f"{label:8s} {param_count(model) / 1e6:5.2f} M params, "
+            f"{gflops(model, cfg.input_size):5.2f} GFLOPs at {cfg.input_size} px"
+        )
+    print("channels [mid, out] per block:", pruned.channels)
+    if args.dry_run:
+        return 0
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # The run's own config, so `skucut train --config OUT/config.yaml` reproduces or resumes it.
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    print(train(cfg))
     return 0
 
 

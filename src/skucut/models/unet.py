@@ -14,12 +14,12 @@ from torch.nn import functional as F
 from skucut.models._registry import register_model
 
 
-def _double_conv(cin: int, cout: int) -> nn.Sequential:
+def _double_conv(cin: int, mid: int, cout: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
+        nn.Conv2d(cin, mid, 3, padding=1, bias=False),
+        nn.BatchNorm2d(mid),
         nn.ReLU(inplace=True),
-        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.Conv2d(mid, cout, 3, padding=1, bias=False),
         nn.BatchNorm2d(cout),
         nn.ReLU(inplace=True),
     )
@@ -30,21 +30,39 @@ class UNet(nn.Module):
 
     ``base`` is the width of the first level; each of the ``depth`` downsamplings doubles it
     (capped at ``max_width``). The input size must be a multiple of ``2**depth``.
+
+    ``channels`` overrides the widths block by block: one ``[mid, out]`` pair per double conv,
+    the ``depth + 1`` down blocks first, then the ``depth`` up blocks. Channel pruning
+    (``skucut.optimize.prune``) writes it; by default it follows from ``base``.
     """
 
-    def __init__(self, base: int = 16, depth: int = 4, max_width: int = 256, in_ch: int = 3):
+    def __init__(
+        self,
+        base: int = 16,
+        depth: int = 4,
+        max_width: int = 256,
+        in_ch: int = 3,
+        channels: list[list[int]] | None = None,
+    ):
         super().__init__()
         widths = [min(base * 2**i, max_width) for i in range(depth + 1)]
+        channels = channels or [[w, w] for w in widths + widths[-2::-1]]
+        if len(channels) != 2 * depth + 1:
+            raise ValueError(
+                f"channels needs {2 * depth + 1} [mid, out] pairs, got {len(channels)}"
+            )
+        self.channels = channels
         self.stride = 2**depth
         self.down = nn.ModuleList()
         cin = in_ch
-        for w in widths:
-            self.down.append(_double_conv(cin, w))
-            cin = w
+        for mid, out in channels[: depth + 1]:
+            self.down.append(_double_conv(cin, mid, out))
+            cin = out
         self.up = nn.ModuleList()
-        for w_skip in reversed(widths[:-1]):
-            self.up.append(_double_conv(cin + w_skip, w_skip))
-            cin = w_skip
+        skips = [out for _, out in channels[:depth]]
+        for mid, out in channels[depth + 1 :]:
+            self.up.append(_double_conv(cin + skips.pop(), mid, out))
+            cin = out
         self.head = nn.Conv2d(cin, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -66,5 +84,7 @@ class UNet(nn.Module):
 
 
 @register_model("unet")
-def unet(base: int = 16, depth: int = 4, max_width: int = 256) -> UNet:
-    return UNet(base=base, depth=depth, max_width=max_width)
+def unet(
+    base: int = 16, depth: int = 4, max_width: int = 256, channels: list[list[int]] | None = None
+) -> UNet:
+    return UNet(base=base, depth=depth, max_width=max_width, channels=channels)

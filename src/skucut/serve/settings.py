@@ -5,11 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from skucut._system import usable_cores
 from skucut.io import DEFAULT_MAX_PIXELS
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -19,7 +16,7 @@ class ServeSettings:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_batch_files: int = 20
     timeout_s: float = 60.0  # per request, queue wait included
-    concurrency: int = field(default_factory=_cores)  # images processed at once
+    concurrency: int = field(default_factory=usable_cores)  # images processed at once
     queue_size: int = 16  # requests allowed to wait; beyond that: 503 + Retry-After
     api_keys: frozenset[str] = frozenset()  # empty: no authentication
     allow_url: bool = False  # fetch inputs by URL (public addresses only)

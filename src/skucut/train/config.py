@@ -19,11 +19,15 @@ def strict_config(cls, raw: dict[str, Any]):
 
 
 def with_data_root(cfg, fields: tuple[str, ...]):
-    """``cfg`` with each folder in ``fields`` joined to its data_root (unchanged without one)."""
+    """``cfg`` with each folder in ``fields`` joined to its data_root (unchanged without one).
+
+    The result has no data_root, so resolving it again (e.g. a checkpoint's saved config) is
+    harmless."""
     if not cfg.data_root:
         return cfg
     root = Path(cfg.data_root)
-    return dataclasses.replace(cfg, **{f: [str(root / d) for d in getattr(cfg, f)] for f in fields})
+    joined = {f: [str(root / d) for d in getattr(cfg, f)] for f in fields}
+    return dataclasses.replace(cfg, data_root="", **joined)
 
 
 DATA_FIELDS = ("train_dirs", "val_dirs", "cutout_dirs", "background_dirs")
@@ -53,6 +57,9 @@ class TrainConfig:
     objects_from_train: bool = True  # also paste objects cut from the real training pairs
     # Start a new run from these weights (fine-tuning, or another schedule after a finished run).
     init_from: str = ""
+    # Structured channel pruning (skucut.optimize.prune) of the init_from weights to this share
+    # of their FLOPs before training, which then fine-tunes the narrower net (0 = off).
+    prune_flops: float = 0.0
     # Optimisation.
     steps: int = 1000
     batch_size: int = 8

@@ -29,6 +29,7 @@ from skucut.data.composite import (
 from skucut.data.pairs import EvalPairs, TrainPairs, load_pairs
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
+from skucut.optimize.prune import prune_to_flops
 from skucut.train.checkpoint import load_checkpoint, restore, save_checkpoint
 from skucut.train.config import TrainConfig
 from skucut.train.ema import EMA, inference_weights
@@ -158,24 +159,34 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             return contextlib.nullcontext()
         return torch.autocast(device.type, dtype=torch.bfloat16)
 
+    step, best_score = 0, -1.0
+    last_path, best_path = out / "last.pt", out / "best.pt"
+    resuming = resume and last_path.exists()
     model = create_model(cfg.arch, **cfg.arch_kwargs)
     if any(side % model.stride for side in cfg.scales):
         raise ValueError(f"scales must be multiples of the model's stride {model.stride}")
+    # Pruning is a pure function of the init_from weights, so a resumed run prunes again to
+    # the same shape before its checkpoint is loaded.
+    if cfg.init_from and (cfg.prune_flops or not resuming):
+        model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
+    arch_kwargs = dict(cfg.arch_kwargs)
+    if cfg.prune_flops:
+        if not cfg.init_from:
+            raise ValueError("prune_flops needs init_from: the trained weights to prune")
+        model = prune_to_flops(model, cfg.prune_flops, cfg.input_size)
+        arch_kwargs["channels"] = model.channels
     # channels_last: oneDNN's convolutions run faster on NHWC on this CPU (measured ~10%).
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg))
-
-    step, best_score = 0, -1.0
-    last_path, best_path = out / "last.pt", out / "best.pt"
-    if cfg.init_from and not (resume and last_path.exists()):
-        model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
-    if resume and last_path.exists():
+    if resuming:
         step, best_score = restore(last_path, model, optimizer, scheduler, ema)
 
     train_pairs = load_pairs(cfg.train_dirs, cfg.max_side)
-    model_cfg = model_cfg_for(cfg, model.stride, _data_summary(cfg, len(train_pairs)))
+    model_cfg = model_cfg_for(
+        cfg.replace(arch_kwargs=arch_kwargs), model.stride, _data_summary(cfg, len(train_pairs))
+    )
     mean, std = model_cfg.mean, model_cfg.std
     train_set = training_samples(cfg, train_pairs, mean, std)
     # Global sample indices: step s uses samples [s*B, (s+1)*B), whatever happened before.

@@ -7,16 +7,12 @@ scheduler, step and RNG state, so a resumed run continues exactly where it stopp
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from skucut.data.augment import AugmentCfg
 from skucut.data.composite import (
@@ -30,9 +26,10 @@ from skucut.data.pairs import EvalPairs, TrainPairs, load_pairs
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
 from skucut.optimize.prune import prune_to_flops
-from skucut.train.checkpoint import load_checkpoint, restore, save_checkpoint
+from skucut.train.checkpoint import load_checkpoint
 from skucut.train.config import TrainConfig
 from skucut.train.ema import EMA, inference_weights
+from skucut.train.steps import StepLoop, cosine_schedule
 from skucut.train.task import segmentation_step
 
 
@@ -56,18 +53,6 @@ def _use_bf16(cfg: TrainConfig) -> bool:
     if cfg.bf16 == "auto":
         return cfg.device == "cuda" or cpu_has_native_bf16()
     return cfg.bf16 == "on"
-
-
-def cosine_schedule(cfg):
-    """Linear warm-up, then cosine to 1% of the peak; ``cfg`` has steps and warmup_steps."""
-
-    def factor(step: int) -> float:
-        if step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
-        progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    return factor
 
 
 def training_samples(cfg: TrainConfig, pairs: list, mean, std):
@@ -159,9 +144,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             return contextlib.nullcontext()
         return torch.autocast(device.type, dtype=torch.bfloat16)
 
-    step, best_score = 0, -1.0
-    last_path, best_path = out / "last.pt", out / "best.pt"
-    resuming = resume and last_path.exists()
+    resuming = resume and (out / "last.pt").exists()
     model = create_model(cfg.arch, **cfg.arch_kwargs)
     if any(side % model.stride for side in cfg.scales):
         raise ValueError(f"scales must be multiples of the model's stride {model.stride}")
@@ -178,24 +161,30 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     # channels_last: oneDNN's convolutions run faster on NHWC on this CPU (measured ~10%).
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg))
-    ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
-    if resuming:
-        step, best_score = restore(last_path, model, optimizer, scheduler, ema)
-
     train_pairs = load_pairs(cfg.train_dirs, cfg.max_side)
     model_cfg = model_cfg_for(
         cfg.replace(arch_kwargs=arch_kwargs), model.stride, _data_summary(cfg, len(train_pairs))
     )
+    loop = StepLoop(
+        model,
+        optimizer,
+        torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg)),
+        EMA(model, cfg.ema_decay) if cfg.ema_decay else None,
+        out,
+        config=cfg.to_dict(),
+        extra_state={"model_cfg": model_cfg.to_json()},
+    )
+    if resuming:
+        loop.resume()
+
     mean, std = model_cfg.mean, model_cfg.std
     train_set = training_samples(cfg, train_pairs, mean, std)
     # Global sample indices: step s uses samples [s*B, (s+1)*B), whatever happened before.
     end = min(cfg.steps, stop_after or cfg.steps)
-    samples = range(step * cfg.batch_size, end * cfg.batch_size)
     loader = DataLoader(
         train_set,
         batch_size=cfg.batch_size,
-        sampler=samples,
+        sampler=range(loop.step * cfg.batch_size, end * cfg.batch_size),
         num_workers=cfg.num_workers,
         persistent_workers=cfg.num_workers > 0,
         drop_last=True,
@@ -207,63 +196,24 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         for d in cfg.val_dirs
     }
 
-    def checkpoint_state() -> dict:
-        return {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "torch_rng": torch.get_rng_state(),
-            "step": step,
-            "best_score": best_score,
-            "config": cfg.to_dict(),
-            "model_cfg": model_cfg.to_json(),
-            "ema": ema.state_dict() if ema else None,
-        }
-
-    log = (out / "log.jsonl").open("a")
-    bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
-    model.train()
-    started, seen = time.perf_counter(), 0
-    for batch in loader:
-        batch = rescale_batch({k: v.to(device) for k, v in batch.items()}, step_side(cfg, step))
+    def loss_fn(batch):
+        batch = rescale_batch(
+            {k: v.to(device) for k, v in batch.items()}, step_side(cfg, loop.step)
+        )
         batch["image"] = batch["image"].to(memory_format=torch.channels_last)
         with autocast():
             parts, _ = segmentation_step(model, batch, cfg.loss_weights)
-        optimizer.zero_grad(set_to_none=True)
-        parts["loss"].backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        if ema:
-            ema.update(model)
-        step += 1
-        seen += cfg.batch_size
-        bar.update(1)
+        return parts["loss"], {k: v.detach() for k, v in parts.items()}
 
-        if step % cfg.log_every == 0 or step == cfg.steps:
-            values = {k: round(float(v.detach()), 4) for k, v in parts.items()}
-            rate = seen / (time.perf_counter() - started)
-            bar.set_postfix(**values, img_s=f"{rate:.1f}")
-            log.write(
-                json.dumps(
-                    {"step": step, "lr": scheduler.get_last_lr()[0], "img_s": rate, **values}
-                )
-                + "\n"
-            )
-            log.flush()
-        if val_loaders and (step % cfg.val_every == 0 or step == cfg.steps):
-            metrics = validate(ema.model if ema else model, val_loaders, device, autocast)
-            log.write(json.dumps({"step": step, "val": metrics}) + "\n")
-            log.flush()
-            bar.write(f"step {step}: " + " ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
-            if metrics["score"] > best_score:
-                best_score = metrics["score"]
-                save_checkpoint(best_path, **checkpoint_state(), val=metrics)
-        if step % cfg.ckpt_every == 0 or step == end:
-            save_checkpoint(last_path, **checkpoint_state())
-    bar.close()
-    log.close()
-    if not best_path.exists():  # no validation sets: the last weights are the result
-        save_checkpoint(best_path, **checkpoint_state())
-    return best_path
+    return loop.run(
+        loader,
+        loss_fn,
+        (lambda m: validate(m, val_loaders, device, autocast)) if val_loaders else None,
+        steps=cfg.steps,
+        end=end,
+        batch_size=cfg.batch_size,
+        log_every=cfg.log_every,
+        val_every=cfg.val_every,
+        ckpt_every=cfg.ckpt_every,
+        grad_clip=cfg.grad_clip,
+    )

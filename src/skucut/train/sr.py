@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,15 +22,14 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from skucut.io.decode import IMAGE_EXTS
 from skucut.modelcfg import set_metadata
 from skucut.models import create_model
-from skucut.train.checkpoint import load_checkpoint, restore, save_checkpoint
+from skucut.train.checkpoint import load_checkpoint
 from skucut.train.config import strict_config, with_data_root
 from skucut.train.ema import EMA, inference_weights
-from skucut.train.loop import cosine_schedule
+from skucut.train.steps import StepLoop, cosine_schedule
 from skucut.upscale.srcfg import SR_METADATA_KEY, SRCfg
 
 
@@ -199,16 +196,20 @@ def train_sr(cfg: SRTrainConfig, resume: bool = True, stop_after: int | None = N
     model = create_model("srnet", scale=cfg.scale, **cfg.arch_kwargs)
     model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg))
-    ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
-    step, best = 0, -math.inf
-    last_path, best_path = out / "last.pt", out / "best.pt"
-    if resume and last_path.exists():
-        step, best = restore(last_path, model, optimizer, scheduler, ema)
-
     photos = load_photos(cfg.image_dirs, cfg.max_side)
     names = ", ".join(Path(d).name for d in cfg.image_dirs)
-    sr_cfg = cfg.sr_cfg(f"{len(photos)} photos from: {names}")
+    loop = StepLoop(
+        model,
+        optimizer,
+        torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg)),
+        EMA(model, cfg.ema_decay) if cfg.ema_decay else None,
+        out,
+        config=dataclasses.asdict(cfg),
+        extra_state={"sr_cfg": cfg.sr_cfg(f"{len(photos)} photos from: {names}").to_json()},
+    )
+    if resume:
+        loop.resume()
+
     val_pairs = (
         validation_pairs(load_photos(cfg.val_dirs, cfg.max_side, cfg.val_images), cfg.scale)
         if cfg.val_dirs
@@ -218,60 +219,29 @@ def train_sr(cfg: SRTrainConfig, resume: bool = True, stop_after: int | None = N
     loader = DataLoader(
         SRPatches(photos, cfg),
         batch_size=cfg.batch_size,
-        sampler=range(step * cfg.batch_size, end * cfg.batch_size),
+        sampler=range(loop.step * cfg.batch_size, end * cfg.batch_size),
         drop_last=True,
     )
 
-    def checkpoint_state() -> dict:
-        return {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "torch_rng": torch.get_rng_state(),
-            "step": step,
-            "best_score": best,
-            "config": dataclasses.asdict(cfg),
-            "sr_cfg": sr_cfg.to_json(),
-            "ema": ema.state_dict() if ema else None,
-        }
-
-    log = (out / "log.jsonl").open("a")
-    bar = tqdm(total=cfg.steps, initial=step, desc="train-sr", dynamic_ncols=True)
-    started, seen = time.perf_counter(), 0
-    model.train()
-    for batch in loader:
-        lr_y = batch["lr"].to(memory_format=torch.channels_last)
+    def loss_fn(batch):
+        prediction = model(batch["lr"].to(memory_format=torch.channels_last))
         # Charbonnier: L1 that stays smooth at zero.
-        loss = torch.sqrt((model(lr_y) - batch["hr"]) ** 2 + 1e-6).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        if ema:
-            ema.update(model)
-        step += 1
-        seen += cfg.batch_size
-        bar.update(1)
-        if step % cfg.log_every == 0:
-            rate = seen / (time.perf_counter() - started)
-            bar.set_postfix(loss=f"{loss.item():.4f}", patches_s=f"{rate:.0f}")
-            log.write(json.dumps({"step": step, "loss": loss.item(), "patches_s": rate}) + "\n")
-            log.flush()
-        if val_pairs and (step % cfg.val_every == 0 or step == cfg.steps):
-            metrics = validate_sr(ema.model if ema else model, val_pairs, cfg.scale)
-            log.write(json.dumps({"step": step, "val": metrics}) + "\n")
-            log.flush()
-            bar.write(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
-            if metrics["psnr"] > best:
-                best = metrics["psnr"]
-                save_checkpoint(best_path, **checkpoint_state(), val=metrics)
-        if step % cfg.ckpt_every == 0 or step == end:
-            save_checkpoint(last_path, **checkpoint_state())
-    bar.close()
-    log.close()
-    if not best_path.exists():
-        save_checkpoint(best_path, **checkpoint_state())
-    return best_path
+        loss = torch.sqrt((prediction - batch["hr"]) ** 2 + 1e-6).mean()
+        return loss, {"loss": loss.detach()}
+
+    return loop.run(
+        loader,
+        loss_fn,
+        (lambda m: validate_sr(m, val_pairs, cfg.scale)) if val_pairs else None,
+        steps=cfg.steps,
+        end=end,
+        batch_size=cfg.batch_size,
+        log_every=cfg.log_every,
+        val_every=cfg.val_every,
+        ckpt_every=cfg.ckpt_every,
+        score="psnr",
+        desc="train-sr",
+    )
 
 
 def load_sr_model(ckpt_path: str | Path) -> tuple[torch.nn.Module, SRCfg]:

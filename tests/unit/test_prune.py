@@ -108,10 +108,16 @@ def test_prune_command(pair_folder, tmp_path, capsys):
     assert main(["prune", ckpt, "--flops", "0.5", "--out-dir", str(out), "--steps", "2"]) == 0
     printed = capsys.readouterr().out
     assert "pruned" in printed and "channels" in printed
+    pruned_params = printed.splitlines()[1].split()[1]  # "pruned   12,345 params, ..."
     saved = TrainConfig.from_file(out / "config.yaml")
     assert saved.prune_flops == 0.5 and saved.init_from == ckpt and saved.model_version == "0-p50"
     assert ModelCfg.from_json(load_checkpoint(out / "best.pt")["model_cfg"]).version == "0-p50"
-    # a pruned model is not pruned again, and a bad ratio is one line
-    assert main(["prune", str(out / "best.pt"), "--flops", "0.5", "--out-dir", "x"]) == 2
+    # Pruning in stages: the pruned model is pruned further, from its own shape.
+    again = ["prune", str(out / "best.pt"), "--flops", "0.8", "--out-dir", "x", "--dry-run"]
+    assert main(again) == 0
+    trained, pruned = capsys.readouterr().out.splitlines()[:2]
+    assert trained.split()[1] == pruned_params
+    assert int(pruned.split()[1].replace(",", "")) < int(pruned_params.replace(",", ""))
+    # A ratio below what 8-channel layers allow is one line.
     assert main(["prune", ckpt, "--flops", "0.001", "--out-dir", "x", "--dry-run"]) == 2
     assert "floor" in capsys.readouterr().err

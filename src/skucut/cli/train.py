@@ -30,6 +30,8 @@ def register(sub) -> None:
     r.add_argument("--out-dir", required=True, help="run folder for the fine-tune")
     r.add_argument("--config", help="fine-tuning recipe (default: the checkpoint's own)")
     r.add_argument("--steps", type=int, default=600, help="fine-tuning steps")
+    r.add_argument("--lr", type=float, help="peak fine-tuning learning rate (default: recipe's)")
+    r.add_argument("--model-version", help="version to record (default: VERSION-pNN)")
     r.add_argument("--dry-run", action="store_true", help="report the pruned shape, no training")
     r.set_defaults(run=run_prune)
     e = sub.add_parser("export", help="export a checkpoint to ONNX with ModelCfg metadata")
@@ -85,6 +87,7 @@ def run_prune(args) -> int:
 
     import yaml
 
+    from skucut.modelcfg import ModelCfg
     from skucut.models import create_model
     from skucut.optimize.cost import gflops, param_count
     from skucut.optimize.prune import prune_to_flops
@@ -95,17 +98,19 @@ def run_prune(args) -> int:
 
     state = load_checkpoint(args.checkpoint)
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig(**state["config"])
-    if cfg.arch != "unet" or cfg.prune_flops:
-        fail(f"{args.checkpoint}: only an unpruned unet can be pruned")
+    trained = ModelCfg.from_json(state["model_cfg"])
+    if trained.arch != "unet":
+        fail(f"{args.checkpoint}: channel pruning supports the unet architecture only")
         return 2
     cfg = cfg.replace(
-        model_version=f"{cfg.model_version}-p{round(args.flops * 100)}",
+        model_version=args.model_version or f"{trained.version}-p{round(args.flops * 100)}",
         init_from=str(args.checkpoint),
         prune_flops=args.flops,
         steps=args.steps,
+        lr=args.lr or cfg.lr,
         out_dir=args.out_dir,
     )
-    full = create_model(cfg.arch, **cfg.arch_kwargs)
+    full = create_model(trained.arch, **trained.arch_kwargs)
     full.load_state_dict(inference_weights(state))
     try:
         pruned = prune_to_flops(full, args.flops, cfg.input_size)
@@ -114,8 +119,8 @@ def run_prune(args) -> int:
         return 2
     for label, model in (("trained", full), ("pruned", pruned)):
         print(
-            f"{label:8s} {param_count(model) / 1e6:5.2f} M params, "
-            f"{gflops(model, cfg.input_size):5.2f} GFLOPs at {cfg.input_size} px"
+            f"{label:8s} {param_count(model):>10,} params, "
+            f"{gflops(model, cfg.input_size):7.3f} GFLOPs at {cfg.input_size} px"
         )
     print("channels [mid, out] per block:", pruned.channels)
     if args.dry_run:

@@ -145,19 +145,24 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         return torch.autocast(device.type, dtype=torch.bfloat16)
 
     resuming = resume and (out / "last.pt").exists()
-    model = create_model(cfg.arch, **cfg.arch_kwargs)
-    if any(side % model.stride for side in cfg.scales):
-        raise ValueError(f"scales must be multiples of the model's stride {model.stride}")
-    # Pruning is a pure function of the init_from weights, so a resumed run prunes again to
-    # the same shape before its checkpoint is loaded.
-    if cfg.init_from and (cfg.prune_flops or not resuming):
-        model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
     arch_kwargs = dict(cfg.arch_kwargs)
     if cfg.prune_flops:
+        # The trained model is pruned whatever its shape (an already pruned one too). Pruning is
+        # a pure function of its weights, so a resumed run prunes again to the same shape.
         if not cfg.init_from:
             raise ValueError("prune_flops needs init_from: the trained weights to prune")
+        init = load_checkpoint(cfg.init_from)
+        arch_kwargs = dict(ModelCfg.from_json(init["model_cfg"]).arch_kwargs)
+        model = create_model(cfg.arch, **arch_kwargs)
+        model.load_state_dict(inference_weights(init))
         model = prune_to_flops(model, cfg.prune_flops, cfg.input_size)
         arch_kwargs["channels"] = model.channels
+    else:
+        model = create_model(cfg.arch, **arch_kwargs)
+        if cfg.init_from and not resuming:
+            model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
+    if any(side % model.stride for side in cfg.scales):
+        raise ValueError(f"scales must be multiples of the model's stride {model.stride}")
     # channels_last: oneDNN's convolutions run faster on NHWC on this CPU (measured ~10%).
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -79,8 +79,13 @@ def test_folder_run_with_retries_and_failure_report(tmp_path, tiny_model):
     (tmp_path / "in" / "corrupt.jpg").write_bytes(b"not a jpeg")
     options = {"model": str(tiny_model), "mask": True}
     state = start([str(tmp_path / "in")], str(tmp_path / "out"), options, tmp_path / "run", 2)
+    # What a worker killed mid-write in an earlier attempt leaves behind: swept at the end.
+    stale = tmp_path / "out" / "sub" / ".p001.png.x1y2z3.tmp"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a png")
     counts = execute(state, "local", workers=2)
     assert counts == {"done": 3, "failed": 1}
+    assert not stale.exists()
     with open(tmp_path / "run" / "failures.csv") as f:
         (row,) = list(csv.DictReader(f))
     # A corrupt image is a permanent failure: tried once, not three times.

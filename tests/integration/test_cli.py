@@ -118,8 +118,8 @@ def test_unknown_model_lists_available(tmp_path):
 def test_models_command_lists_default_model():
     result = skucut("models")
     assert result.returncode == 0
-    assert b"skucut-unet-v3 (default)  segmentation" in result.stdout
-    assert b"skucut-unet-v3-int8  segmentation" in result.stdout and b"msra-dev" in result.stdout
+    assert b"skucut-unet-v4 (default)  segmentation" in result.stdout
+    assert b"skucut-unet-v4-int8  segmentation" in result.stdout and b"msra-dev" in result.stdout
 
 
 def test_shipped_model_on_example_photo(tmp_path):

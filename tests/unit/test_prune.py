@@ -101,23 +101,28 @@ def test_pruned_fine_tune_resumes_and_exports(pair_folder, tmp_path):
     assert (tmp_path / "pruned.onnx").stat().st_size > 0 and cfg.arch_kwargs["channels"]
 
 
+def _params(printed: str, label: str) -> int:
+    """The parameter count on the line ``label   12,345 params, ...`` that prune prints."""
+    line = next(line for line in printed.splitlines() if line.startswith(label))
+    return int(line.split()[1].replace(",", ""))
+
+
 def test_prune_command(pair_folder, tmp_path, capsys):
     train(_cfg(pair_folder, tmp_path / "full", steps=2))
     ckpt = str(tmp_path / "full" / "best.pt")
     out = tmp_path / "p50"
     assert main(["prune", ckpt, "--flops", "0.5", "--out-dir", str(out), "--steps", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "pruned" in printed and "channels" in printed
-    pruned_params = printed.splitlines()[1].split()[1]  # "pruned   12,345 params, ..."
+    assert "channels" in printed
+    pruned_params = _params(printed, "pruned")
     saved = TrainConfig.from_file(out / "config.yaml")
     assert saved.prune_flops == 0.5 and saved.init_from == ckpt and saved.model_version == "0-p50"
     assert ModelCfg.from_json(load_checkpoint(out / "best.pt")["model_cfg"]).version == "0-p50"
     # Pruning in stages: the pruned model is pruned further, from its own shape.
     again = ["prune", str(out / "best.pt"), "--flops", "0.8", "--out-dir", "x", "--dry-run"]
     assert main(again) == 0
-    trained, pruned = capsys.readouterr().out.splitlines()[:2]
-    assert trained.split()[1] == pruned_params
-    assert int(pruned.split()[1].replace(",", "")) < int(pruned_params.replace(",", ""))
+    printed = capsys.readouterr().out
+    assert _params(printed, "trained") == pruned_params > _params(printed, "pruned")
     # A ratio below what 8-channel layers allow is one line.
     assert main(["prune", ckpt, "--flops", "0.001", "--out-dir", "x", "--dry-run"]) == 2
     assert "floor" in capsys.readouterr().err

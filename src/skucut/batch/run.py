@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from skucut.batch.items import collect_items
 from skucut.batch.state import RunState
-from skucut.batch.storage import is_local
+from skucut.batch.storage import is_local, remove_stale_temps
 from skucut.batch.worker import Result
 
 ENGINES = ("local", "ray")
@@ -61,6 +61,7 @@ def execute(state: RunState, engine: str, workers: int, address: str | None = No
         bar.total += len(tasks)
     state.add_active_time(time.monotonic() - clock[0])
     bar.close()
+    remove_stale_temps(config["output"])  # from workers killed mid-write, now or in a past run
     if state.counts().get("failed"):
         print(f"skucut: failures listed in {state.write_failures()}", file=sys.stderr)
     return state.counts()

@@ -47,6 +47,18 @@ def write_bytes(uri: str, data: bytes) -> str:
     return digest
 
 
+def remove_stale_temps(root: str) -> int:
+    """Delete the temp files (``.NAME.*.tmp``, from ``write_atomic``) that writers killed
+    mid-write left in a local output folder; call only when no writer is running."""
+    if not is_local(root):
+        return 0  # object stores write whole objects: nothing partial is left behind
+    folder = Path(root.removeprefix("file://"))
+    stale = [p for p in folder.rglob(".*.tmp") if p.is_file()] if folder.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def list_images(uri: str, extensions: set[str]) -> list[str]:
     """Image files under a folder or matching a glob, sorted, as URIs/paths."""
     if is_local(uri):

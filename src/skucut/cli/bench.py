@@ -12,7 +12,13 @@ def register(sub) -> None:
         nargs="*",
         help="model names or .onnx files (default: the default model and its -int8 variant)",
     )
-    p.add_argument("--sides", type=int, nargs="+", default=[320, 512, 1024])
+    p.add_argument(
+        "--sides",
+        type=int,
+        nargs="*",
+        default=[320, 512, 1024],
+        help="sides besides the working one",
+    )
     p.add_argument("--runs", type=int, default=10, help="timed runs per latency (median)")
     p.add_argument("--threads", type=int, default=0, help="inference threads (default: cores)")
     p.add_argument("--photos", help="folder of photos for the end-to-end `skucut remove` run")

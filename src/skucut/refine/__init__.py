@@ -52,6 +52,10 @@ def refine_alpha(
     work = cv2.resize(prob.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
     if iterations:
         work = graphcut_band(small_rgb, work, iterations=iterations)
+    elif mode != "none":
+        # A probability is a confidence, not an opacity: upsampled as it is, the background
+        # would keep a faint haze. Cut at 0.5; the guided filter then softens only the outline.
+        work = (work > 0.5).astype(np.float32)
     if cleanup:
         work = clean_mask(work, small_rgb)
     if mode == "none":

@@ -11,8 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-RADII = (90, 6)  # at 1024 px: a wide pass for the overall colours, a narrow one for detail
-WORK_SIDE = 1024
+RADII = (45, 3)  # at 512 px: a wide pass for the overall colours, a narrow one for detail
+WORK_SIDE = 512
 
 
 def _local_means(image, alpha, fg, bg, radius):

@@ -111,13 +111,14 @@ class FolderRun:
 
 def _timed_process(command: list[str]) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one child process; a failure is an error."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
-    process.stderr.close()
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: it can never fill up
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(command)} failed: {errors.read().decode()[-500:]}")
     return seconds, usage.ru_maxrss / 1024  # Linux reports kB
 
 
@@ -199,10 +200,10 @@ def run_ladder(
     yield "|---|---|---|---|---|---|"
     for name in models:
         run = folder_run(name, photos, remove_args) if photos else None
-        iou, s = dev_metrics(name, dev) if dev else (math.nan, math.nan)
         folder = (
             f"{run.images_per_s:.2f} | {run.startup_s:.1f} | {run.peak_rss_mb:.0f}"
             if run
             else "- | - | -"
         )
-        yield f"| {name} | {folder} | {iou:.4f} | {s:.4f} |"
+        accuracy = "{:.4f} | {:.4f}".format(*dev_metrics(name, dev)) if dev else "- | -"
+        yield f"| {name} | {folder} | {accuracy} |"

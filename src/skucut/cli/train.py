@@ -26,7 +26,7 @@ def register(sub) -> None:
         "prune", help="prune a trained U-Net's channels to a share of its FLOPs, then fine-tune"
     )
     r.add_argument("checkpoint", help="trained checkpoint (e.g. runs/unet-v4/best.pt)")
-    r.add_argument("--flops", type=float, required=True, help="share of FLOPs to keep, e.g. 0.5")
+    r.add_argument("--flops", type=float, required=True, help="share of FLOPs to keep, e.g. 0.8")
     r.add_argument("--out-dir", required=True, help="run folder for the fine-tune")
     r.add_argument("--config", help="fine-tuning recipe (default: the checkpoint's own)")
     r.add_argument("--steps", type=int, default=600, help="fine-tuning steps")

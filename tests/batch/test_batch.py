@@ -51,6 +51,11 @@ def _done(run_dir: Path) -> int:
             return 0
 
 
+def _children(pid: int) -> list[str]:
+    """Child processes of every thread of ``pid`` (a pool may spawn from a helper thread)."""
+    return [c for f in Path(f"/proc/{pid}/task").glob("*/children") for c in f.read_text().split()]
+
+
 def _alive(pid: str) -> bool:
     """Running (not a zombie waiting to be reaped by init)."""
     try:
@@ -139,10 +144,15 @@ def test_resume_after_sigkill_finishes_exactly_once(tmp_path, tiny_model):
     for target in (5, 15):  # kill -9 twice, mid-run
         proc = _skucut(*args) if target == 5 else _skucut("--resume", str(run_dir))
         deadline = time.monotonic() + 120
-        while _done(run_dir) < target and proc.poll() is None and time.monotonic() < deadline:
+        # (the engine has no workers for a moment while it starts or replaces its pool)
+        while (
+            (_done(run_dir) < target or not _children(proc.pid))
+            and proc.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read().decode()
-        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        workers = _children(proc.pid)
         assert workers, "no worker processes found"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -170,9 +180,9 @@ def test_a_killed_worker_loses_nothing(tmp_path, tiny_model):
         "-m", str(tiny_model), "--workers", "2",
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    while _done(run_dir) < 5 and time.monotonic() < deadline:
+    while (_done(run_dir) < 5 or not _children(proc.pid)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    children = _children(proc.pid)
     assert children, "no worker processes found"
     os.kill(int(children[0]), signal.SIGKILL)
     assert proc.wait(300) == 0, proc.stderr.read().decode()

@@ -88,20 +88,14 @@ def run_prune(args) -> int:
     import yaml
 
     from skucut.modelcfg import ModelCfg
-    from skucut.models import create_model
-    from skucut.optimize.cost import gflops, param_count
-    from skucut.optimize.prune import prune_to_flops
+    from skucut.optimize.prune import prune_checkpoint, pruning_report
     from skucut.train.checkpoint import load_checkpoint
     from skucut.train.config import TrainConfig
-    from skucut.train.ema import inference_weights
     from skucut.train.loop import train
 
     state = load_checkpoint(args.checkpoint)
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig(**state["config"])
     trained = ModelCfg.from_json(state["model_cfg"])
-    if trained.arch != "unet":
-        fail(f"{args.checkpoint}: channel pruning supports the unet architecture only")
-        return 2
     cfg = cfg.replace(
         model_version=args.model_version or f"{trained.version}-p{round(args.flops * 100)}",
         init_from=str(args.checkpoint),
@@ -110,26 +104,21 @@ def run_prune(args) -> int:
         lr=args.lr or cfg.lr,
         out_dir=args.out_dir,
     )
-    full = create_model(trained.arch, **trained.arch_kwargs)
-    full.load_state_dict(inference_weights(state))
-    try:
-        pruned = prune_to_flops(full, args.flops, cfg.input_size)
-    except ValueError as exc:
-        fail(str(exc))
-        return 2
-    for label, model in (("trained", full), ("pruned", pruned)):
-        print(
-            f"{label:8s} {param_count(model):>10,} params, "
-            f"{gflops(model, cfg.input_size):7.3f} GFLOPs at {cfg.input_size} px"
+    try:  # checked and shown before anything is written
+        report = pruning_report(
+            *prune_checkpoint(state, args.flops, cfg.input_size), cfg.input_size
         )
-    print("channels [mid, out] per block:", pruned.channels)
+    except ValueError as exc:  # not a unet, or a share below what 8-channel layers allow
+        fail(f"{args.checkpoint}: {exc}")
+        return 2
+    print(report)
     if args.dry_run:
         return 0
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # The run's own config, so `skucut train --config OUT/config.yaml` reproduces or resumes it.
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    print(train(cfg))
+    print(train(cfg))  # prunes again from init_from: a pure function of its weights
     return 0
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from skucut.modelcfg import ModelCfg
+from skucut.models import create_model
 from skucut.models.unet import UNet
-from skucut.optimize.cost import gflops
+from skucut.optimize.cost import gflops, param_count
+from skucut.train.ema import inference_weights
 
 MULTIPLE = 8
 
@@ -91,3 +94,22 @@ def prune_to_flops(model: UNet, ratio: float, side: int = 192) -> UNet:
     if best is None:
         raise ValueError(f"cannot prune to {ratio:.0%} of the FLOPs: every layer is at its floor")
     return best
+
+
+def prune_checkpoint(state: dict, ratio: float, side: int) -> tuple[UNet, UNet]:
+    """(trained, pruned) for a training checkpoint, whatever its shape (a pruned one too)."""
+    trained = ModelCfg.from_json(state["model_cfg"])
+    if trained.arch != "unet":
+        raise ValueError(f"channel pruning supports the unet architecture, not {trained.arch}")
+    full = create_model(trained.arch, **trained.arch_kwargs)
+    full.load_state_dict(inference_weights(state))
+    return full, prune_to_flops(full, ratio, side)
+
+
+def pruning_report(full: UNet, pruned: UNet, side: int) -> str:
+    lines = [
+        f"{label:8s} {param_count(model):>10,} params, "
+        f"{gflops(model, side):7.3f} GFLOPs at {side} px"
+        for label, model in (("trained", full), ("pruned", pruned))
+    ]
+    return "\n".join([*lines, f"channels [mid, out] per block: {pruned.channels}"])

@@ -25,11 +25,11 @@ from skucut.data.composite import (
 from skucut.data.pairs import EvalPairs, TrainPairs, load_pairs
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
-from skucut.optimize.prune import prune_to_flops
+from skucut.optimize.prune import prune_checkpoint
 from skucut.train.checkpoint import load_checkpoint
 from skucut.train.config import TrainConfig
-from skucut.train.ema import EMA, inference_weights
-from skucut.train.steps import StepLoop, cosine_schedule
+from skucut.train.ema import inference_weights
+from skucut.train.steps import StepLoop
 from skucut.train.task import segmentation_step
 
 
@@ -152,11 +152,9 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         if not cfg.init_from:
             raise ValueError("prune_flops needs init_from: the trained weights to prune")
         init = load_checkpoint(cfg.init_from)
-        arch_kwargs = dict(ModelCfg.from_json(init["model_cfg"]).arch_kwargs)
-        model = create_model(cfg.arch, **arch_kwargs)
-        model.load_state_dict(inference_weights(init))
-        model = prune_to_flops(model, cfg.prune_flops, cfg.input_size)
-        arch_kwargs["channels"] = model.channels
+        _, model = prune_checkpoint(init, cfg.prune_flops, cfg.input_size)
+        trained = ModelCfg.from_json(init["model_cfg"]).arch_kwargs
+        arch_kwargs = {**trained, "channels": model.channels}
     else:
         model = create_model(cfg.arch, **arch_kwargs)
         if cfg.init_from and not resuming:
@@ -170,15 +168,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     model_cfg = model_cfg_for(
         cfg.replace(arch_kwargs=arch_kwargs), model.stride, _data_summary(cfg, len(train_pairs))
     )
-    loop = StepLoop(
-        model,
-        optimizer,
-        torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg)),
-        EMA(model, cfg.ema_decay) if cfg.ema_decay else None,
-        out,
-        config=cfg.to_dict(),
-        extra_state={"model_cfg": model_cfg.to_json()},
-    )
+    loop = StepLoop(cfg, model, optimizer, out, {"model_cfg": model_cfg.to_json()})
     if resuming:
         loop.resume()
 
@@ -214,11 +204,6 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         loader,
         loss_fn,
         (lambda m: validate(m, val_loaders, device, autocast)) if val_loaders else None,
-        steps=cfg.steps,
         end=end,
-        batch_size=cfg.batch_size,
-        log_every=cfg.log_every,
-        val_every=cfg.val_every,
-        ckpt_every=cfg.ckpt_every,
         grad_clip=cfg.grad_clip,
     )

@@ -8,7 +8,6 @@ learns to restore them. Like the segmentation loop, sample ``k`` is a pure funct
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import math
 from dataclasses import dataclass, field
@@ -28,8 +27,8 @@ from skucut.modelcfg import set_metadata
 from skucut.models import create_model
 from skucut.train.checkpoint import load_checkpoint
 from skucut.train.config import strict_config, with_data_root
-from skucut.train.ema import EMA, inference_weights
-from skucut.train.steps import StepLoop, cosine_schedule
+from skucut.train.ema import inference_weights
+from skucut.train.steps import StepLoop
 from skucut.upscale.srcfg import SR_METADATA_KEY, SRCfg
 
 
@@ -198,15 +197,8 @@ def train_sr(cfg: SRTrainConfig, resume: bool = True, stop_after: int | None = N
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     photos = load_photos(cfg.image_dirs, cfg.max_side)
     names = ", ".join(Path(d).name for d in cfg.image_dirs)
-    loop = StepLoop(
-        model,
-        optimizer,
-        torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg)),
-        EMA(model, cfg.ema_decay) if cfg.ema_decay else None,
-        out,
-        config=dataclasses.asdict(cfg),
-        extra_state={"sr_cfg": cfg.sr_cfg(f"{len(photos)} photos from: {names}").to_json()},
-    )
+    sr_cfg = cfg.sr_cfg(f"{len(photos)} photos from: {names}")
+    loop = StepLoop(cfg, model, optimizer, out, {"sr_cfg": sr_cfg.to_json()})
     if resume:
         loop.resume()
 
@@ -233,12 +225,7 @@ def train_sr(cfg: SRTrainConfig, resume: bool = True, stop_after: int | None = N
         loader,
         loss_fn,
         (lambda m: validate_sr(m, val_pairs, cfg.scale)) if val_pairs else None,
-        steps=cfg.steps,
         end=end,
-        batch_size=cfg.batch_size,
-        log_every=cfg.log_every,
-        val_every=cfg.val_every,
-        ckpt_every=cfg.ckpt_every,
         score="psnr",
         desc="train-sr",
     )

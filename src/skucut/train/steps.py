@@ -7,11 +7,11 @@ state, so a run stopped anywhere resumes exactly (``restore``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +34,21 @@ def cosine_schedule(cfg):
     return factor
 
 
-@dataclass
 class StepLoop:
-    model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-    ema: EMA | None
-    out: Path
-    config: dict[str, Any]  # saved in every checkpoint
-    extra_state: dict[str, Any] = field(default_factory=dict)  # e.g. the exported model cfg
-    step: int = 0
-    best_score: float = float("-inf")
+    """Steps of one run. ``cfg`` is the task's training config: ``warmup_steps`` and ``steps``
+    make the schedule, ``ema_decay`` the EMA, ``batch_size`` and the ``*_every`` fields the
+    rhythm; it is saved in every checkpoint."""
+
+    def __init__(self, cfg, model, optimizer, out: Path, extra_state: dict[str, Any]):
+        self.cfg = cfg
+        self.model = model
+        self.optimizer = optimizer
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_schedule(cfg))
+        self.ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
+        self.out = out
+        self.extra_state = extra_state  # e.g. the exported model's cfg
+        self.step = 0
+        self.best_score = float("-inf")
 
     @property
     def last_path(self) -> Path:
@@ -69,7 +73,7 @@ class StepLoop:
             "torch_rng": torch.get_rng_state(),
             "step": self.step,
             "best_score": self.best_score,
-            "config": self.config,
+            "config": dataclasses.asdict(self.cfg),
             "ema": self.ema.state_dict() if self.ema else None,
             **self.extra_state,
         }
@@ -80,21 +84,18 @@ class StepLoop:
         loss_fn: Callable[[Any], tuple[torch.Tensor, dict[str, torch.Tensor]]],
         validate: Callable[[torch.nn.Module], dict[str, float]] | None,
         *,
-        steps: int,
         end: int,
-        batch_size: int,
-        log_every: int,
-        val_every: int,
-        ckpt_every: int,
         score: str = "score",
         grad_clip: float = 0.0,
         desc: str = "train",
     ) -> Path:
-        """Train on ``batches`` up to step ``end`` (of a ``steps``-long schedule); returns the
-        best checkpoint. ``loss_fn`` gives the loss and the (detached) values to log. ``validate`` gets the weights to judge (EMA if on) and returns metrics
-        including ``score``, higher is better."""
+        """Train on ``batches`` up to step ``end`` (of the config's schedule); returns the best
+        checkpoint. ``loss_fn`` gives the loss and the (detached) values to log. ``validate``
+        gets the weights to judge (EMA if on) and returns metrics including ``score``, higher
+        is better."""
+        cfg = self.cfg
         log = (self.out / "log.jsonl").open("a")
-        bar = tqdm(total=steps, initial=self.step, desc=desc, dynamic_ncols=True)
+        bar = tqdm(total=cfg.steps, initial=self.step, desc=desc, dynamic_ncols=True)
         self.model.train()
         started, seen = time.perf_counter(), 0
         for batch in batches:
@@ -108,9 +109,9 @@ class StepLoop:
             if self.ema:
                 self.ema.update(self.model)
             self.step += 1
-            seen += batch_size
+            seen += cfg.batch_size
             bar.update(1)
-            if self.step % log_every == 0 or self.step == steps:
+            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                 values = {k: round(float(v), 4) for k, v in values.items()}
                 rate = seen / (time.perf_counter() - started)
                 bar.set_postfix(**values, img_s=f"{rate:.1f}")
@@ -118,7 +119,7 @@ class StepLoop:
                 row = {"step": self.step, "lr": lr, "img_s": rate, **values}
                 log.write(json.dumps(row) + "\n")
                 log.flush()
-            if validate and (self.step % val_every == 0 or self.step == steps):
+            if validate and (self.step % cfg.val_every == 0 or self.step == cfg.steps):
                 metrics = validate(self.ema.model if self.ema else self.model)
                 self.model.train()
                 log.write(json.dumps({"step": self.step, "val": metrics}) + "\n")
@@ -129,7 +130,7 @@ class StepLoop:
                 if metrics[score] > self.best_score:
                     self.best_score = metrics[score]
                     save_checkpoint(self.best_path, **self.state(), val=metrics)
-            if self.step % ckpt_every == 0 or self.step == end:
+            if self.step % cfg.ckpt_every == 0 or self.step == end:
                 save_checkpoint(self.last_path, **self.state())
         bar.close()
         log.close()

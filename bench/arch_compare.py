@@ -21,7 +21,7 @@ from skucut.optimize.ladder import session_ms
 from skucut.runtime.session import create_session
 
 ARCHS = {
-    "unet (skucut-unet-v1..v3)": ("unet", {"base": 16, "depth": 5, "max_width": 256}),
+    "unet (skucut-unet-v1..v4)": ("unet", {"base": 16, "depth": 5, "max_width": 256}),
     "mobile-unet (configs/mobile-unet-v1)": ("mobile-unet", {"width": 1.5, "decoder": 48}),
     "mobile-unet width 1.0": ("mobile-unet", {}),
 }

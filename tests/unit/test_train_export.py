@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 from skucut.export.onnx_export import export_onnx, load_trained_model, parity  # noqa: E402
 from skucut.modelcfg import ModelCfg  # noqa: E402
 from skucut.models import create_model  # noqa: E402
+from skucut.train.checkpoint import save_weights  # noqa: E402
 from skucut.train.config import TrainConfig  # noqa: E402
 from skucut.train.ema import EMA, inference_weights  # noqa: E402
 from skucut.train.loop import rescale_batch, step_side, train  # noqa: E402
@@ -128,6 +129,23 @@ def test_init_from_starts_with_given_weights(pair_folder, tmp_path):
     b = torch.load(second / "last.pt", weights_only=False)["model"]
     conv = next(k for k in a if k.endswith("weight") and a[k].ndim == 4)
     assert torch.allclose(a[conv], b[conv], atol=1e-5)  # lr ~0: weights stay where they started
+
+
+def test_shipped_weights_are_small_and_start_a_run(pair_folder, tmp_path):
+    first = tmp_path / "first"
+    train(_cfg(pair_folder, first, steps=3))
+    weights = tmp_path / "weights.pt"
+    save_weights(torch.load(first / "last.pt", weights_only=False), weights)
+    assert weights.stat().st_size < 0.5 * (first / "last.pt").stat().st_size  # no optimizer
+    saved = torch.load(weights, weights_only=False)
+    assert saved["step"] == 3 and saved["config"]["steps"] == 3 and "model_cfg" in saved
+    second = tmp_path / "second"
+    train(_cfg(pair_folder, second, steps=1, init_from=str(weights), lr=1e-9, warmup_steps=1))
+    a = inference_weights(torch.load(first / "last.pt", weights_only=False))
+    b = torch.load(second / "last.pt", weights_only=False)["model"]
+    conv = next(k for k in a if k.endswith("weight") and a[k].ndim == 4)
+    assert b[conv].dtype == torch.float32
+    assert torch.allclose(a[conv], b[conv], atol=2e-3)  # float16 rounding only
 
 
 def test_training_with_composites(pair_folder, tmp_path):

@@ -40,6 +40,9 @@ def register(sub) -> None:
     e.add_argument(
         "--input-size", type=int, help="inference size to record (default: the config's)"
     )
+    e.add_argument(
+        "--weights", help="also write the weights alone (float16) here, to train on from later"
+    )
     e.set_defaults(run=run_export)
 
 
@@ -125,9 +128,13 @@ def run_prune(args) -> int:
 def run_export(args) -> int:
     if not _need_torch():
         return 2
-    from skucut.train.checkpoint import load_checkpoint
+    from skucut.train.checkpoint import load_checkpoint, save_weights
 
-    if "sr_cfg" in load_checkpoint(args.checkpoint):
+    checkpoint = load_checkpoint(args.checkpoint)
+    if args.weights:
+        save_weights(checkpoint, args.weights)
+        print(f"wrote {args.weights}: weights at step {checkpoint.get('step', '?')}")
+    if "sr_cfg" in checkpoint:
         from skucut.train.sr import export_sr
 
         sr = export_sr(args.checkpoint, args.output)

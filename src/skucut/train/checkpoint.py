@@ -18,6 +18,20 @@ def save_checkpoint(path: str | Path, **state: Any) -> None:
     os.replace(tmp, path)
 
 
+def save_weights(checkpoint: dict[str, Any], path: str | Path) -> None:
+    """The trained weights alone (the EMA ones if the run kept them) as float16, with the run's
+    config and step: small enough to ship beside a model, so a later run on another machine can
+    start from it (``init_from``, ``skucut prune``) after the run folder is gone."""
+    from skucut.train.ema import inference_weights
+
+    weights = {
+        name: value.half() if value.is_floating_point() else value
+        for name, value in inference_weights(checkpoint).items()
+    }
+    kept = {key: checkpoint[key] for key in ("config", "model_cfg", "step") if key in checkpoint}
+    save_checkpoint(path, model=weights, **kept)
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=False)
 

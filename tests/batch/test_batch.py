@@ -137,7 +137,8 @@ def test_bad_manifest_and_duplicate_outputs_are_refused(tmp_path):
 
 
 def test_resume_after_sigkill_finishes_exactly_once(tmp_path, tiny_model):
-    photos = _photos(tmp_path / "in", 40)
+    # Enough photos that a loaded machine cannot finish the run before the test finds workers.
+    photos = _photos(tmp_path / "in", 120)
     out, run_dir = tmp_path / "out", tmp_path / "run"
     args = [str(tmp_path / "in"), "-o", str(out), "--run-dir", str(run_dir), "--mask"]
     args += ["-m", str(tiny_model), "--workers", "1"]
@@ -169,7 +170,7 @@ def test_resume_after_sigkill_finishes_exactly_once(tmp_path, tiny_model):
         capture_output=True,
         text=True,
     )
-    assert "done: 40" in status.stdout and "failed: 0" in status.stdout
+    assert "done: 120" in status.stdout and "failed: 0" in status.stdout
 
 
 def test_a_killed_worker_loses_nothing(tmp_path, tiny_model):

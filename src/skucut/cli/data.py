@@ -43,7 +43,8 @@ def run_pack(args) -> int:
         if not cfg.data_root:
             fail(f"{args.config} has no data_root; list --folders instead")
             return 2
-        folders += [d for dirs in cfg.data_dirs().values() for d in dirs]
+        configured = [d for dirs in cfg.data_dirs().values() for d in dirs]
+        folders = list(dict.fromkeys([*folders, *configured]))  # worn_dirs repeat train_dirs
     if not folders:
         fail("name what to pack: --config CONFIG or --folders A B ...")
         return 2
@@ -66,17 +67,18 @@ def run(args) -> int:
         import numpy as np
         from PIL import Image
 
-        from skucut.data.pairs import load_pairs
+        from skucut.models import create_model
         from skucut.train.config import TrainConfig
-        from skucut.train.loop import model_cfg_for, training_samples
+        from skucut.train.loop import model_cfg_for, training_pairs, training_samples
     except ImportError as exc:
         fail(f"needs the train extra: pip install 'skucut[train]' ({exc.name} missing)")
         return 2
     try:
         cfg = TrainConfig.from_file(args.config).resolved()
-        model_cfg = model_cfg_for(cfg, stride=1)  # only its normalisation is needed here
+        model = create_model(cfg.arch, **cfg.arch_kwargs)
+        model_cfg = model_cfg_for(cfg, model)  # only its normalisation is needed here
         mean, std = model_cfg.mean, model_cfg.std
-        samples = training_samples(cfg, load_pairs(cfg.train_dirs, cfg.max_side), mean, std)
+        samples = training_samples(cfg, training_pairs(cfg), mean, std)
     except (ValueError, OSError) as exc:
         fail(str(exc))
         return 2

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from skucut.data import props
 from skucut.data.pairs import IMAGE_EXTS, Pair, mask_targets, normalize
 
 PRODUCT_ALPHA = 0.6  # alpha at or above this is product
@@ -51,6 +52,19 @@ class CompositeCfg:
     # Seller-added padding: solid bars on two sides (letterbox), always background.
     p_letterbox: float = 0.15
     letterbox: tuple[float, float] = (0.05, 0.2)  # bar width / canvas side
+    # Hard cases of real shop photos (skucut.data.props), all off by default so older recipes
+    # keep their data. A white or near-white main product on a near-white sweep:
+    p_white: float = 0.0
+    # Props labelled background: a table top, a carton beside the product, a stand or cushion
+    # under it, a hanger above it, a hand holding it, seller badges and text on the backdrop.
+    p_surface: float = 0.0
+    p_carton: float = 0.0
+    p_pedestal: float = 0.0
+    p_hanger: float = 0.0
+    p_hand: float = 0.0
+    p_badge: float = 0.0
+    # A see-through hole punched in the main product (the backdrop shows through: background).
+    p_hole: float = 0.0
 
 
 def _crop_to_alpha(rgb, alpha, label):
@@ -69,10 +83,13 @@ def label_from_alpha(alpha: np.ndarray) -> np.ndarray:
 
 
 def load_cutouts(folders: list[str | Path], max_side: int = 512) -> list[Foreground]:
-    """RGBA cutouts (straight alpha) from folders; their soft shadows become background."""
+    """RGBA cutouts (straight alpha; PNG or WebP) from folders; their soft shadows become
+    background."""
     out = []
     for folder in folders:
-        for path in sorted(Path(folder).rglob("*.png")):
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix.lower() not in (".png", ".webp"):
+                continue
             image = Image.open(path).convert("RGBA")
             image.thumbnail((max_side, max_side), Image.LANCZOS)
             rgba = np.asarray(image).astype(np.float32) / 255.0
@@ -161,6 +178,45 @@ def _shadow(alpha_canvas: np.ndarray, box, rng: np.random.Generator, cfg: Compos
     return shadow
 
 
+def _whiten(fg: Foreground, rng: np.random.Generator) -> Foreground:
+    """The product as a white or near-white one: its shading kept, compressed near 1."""
+    grey = fg.rgb @ np.float32([0.299, 0.587, 0.114])
+    depth = rng.uniform(0.08, 0.3)
+    tint = 1 - rng.uniform(0, 0.04, 3).astype(np.float32)
+    rgb = (1 - (1 - grey[..., None]) * depth) * tint
+    return Foreground(np.clip(rgb, 0, 1).astype(np.float32), fg.alpha, fg.label)
+
+
+def _punch_hole(alpha: np.ndarray, label: np.ndarray, rng: np.random.Generator):
+    """An elliptical see-through hole well inside the product (none if it is too thin)."""
+    inside = cv2.distanceTransform((label == 255).astype(np.uint8), cv2.DIST_L2, 5)
+    radius = inside.max() * rng.uniform(0.3, 0.6)
+    if radius < 3:
+        return alpha, label
+    ys, xs = np.nonzero(inside > radius * 1.3)
+    if not len(ys):
+        return alpha, label
+    i = rng.integers(len(ys))
+    hole = np.zeros(alpha.shape, np.uint8)
+    axes = (int(radius), int(radius * rng.uniform(0.4, 1.0)))
+    cv2.ellipse(hole, (int(xs[i]), int(ys[i])), axes, rng.uniform(0, 180), 0, 360, 1, -1)
+    rim = cv2.dilate(hole, np.ones((3, 3), np.uint8)) & ~hole.astype(bool)
+    alpha, label = alpha.copy(), label.copy()
+    alpha[hole > 0] = 0
+    label[hole > 0] = 0
+    label[(rim > 0) & (label == 255)] = 128
+    return alpha, label
+
+
+def _cover(label: np.ndarray, opacity: np.ndarray) -> np.ndarray:
+    """Labels after a background layer is drawn over the scene: opaque -> 0, its soft rim
+    over product -> ignore."""
+    label = label.copy()
+    label[(opacity >= BACKGROUND_ALPHA) & (label == 255)] = 128
+    label[opacity >= PRODUCT_ALPHA] = 0
+    return label
+
+
 class CompositePairs:
     """Synthetic pairs at ``size`` x ``size``; ``__getitem__(k)`` is deterministic in (seed, k)."""
 
@@ -180,13 +236,20 @@ class CompositePairs:
     def sample(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(RGB uint8, label uint8) for sample ``k``."""
         rng = np.random.default_rng([self.seed, k, 2])
+        # The hard cases draw from their own stream, so a recipe without them is unchanged.
+        hard = np.random.default_rng([self.seed, k, 5])
         size, cfg = self.size, self.cfg
         picks = [
             self.foregrounds[i]
             for i in rng.integers(len(self.foregrounds), size=rng.integers(1, cfg.max_objects + 1))
         ]
+        white = hard.random() < cfg.p_white
+        if white:
+            picks[0] = _whiten(picks[0], hard)
         kind = rng.random()
-        if kind < cfg.p_hard_negative:  # background coloured like the product
+        if white:
+            canvas = _studio(size, rng, np.full(3, hard.uniform(0.9, 1.0)))
+        elif kind < cfg.p_hard_negative:  # background coloured like the product
             product = picks[0].rgb[picks[0].label == 255]
             colour = None
             if len(product):
@@ -197,12 +260,21 @@ class CompositePairs:
         else:
             canvas = _photo(self.backgrounds, size, rng)
         canvas = canvas.copy()
+        if hard.random() < cfg.p_surface:
+            texture = _photo(self.backgrounds, size, hard) if self.backgrounds else None
+            props.surface(canvas, hard, texture)
         label = np.zeros((size, size), np.uint8)
+        main_box = None
         for n, fg in enumerate(picks):
             placed = self._place(fg, rng, first=n == 0)
             if placed is None:
                 continue
             rgb, alpha, lab, box = placed
+            if n == 0:
+                main_box = box
+                if hard.random() < cfg.p_hole:
+                    alpha, lab = _punch_hole(alpha, lab, hard)
+                self._props_behind(canvas, box, hard)  # the label stays background
             dark = _shadow(alpha, box, rng, cfg) * (1 - alpha)  # shadows only on what is behind
             canvas *= (1 - dark)[..., None]
             a = alpha[..., None]
@@ -212,9 +284,24 @@ class CompositePairs:
             opaque = alpha >= PRODUCT_ALPHA
             rim = (alpha >= BACKGROUND_ALPHA) & ~opaque & (label != 255)
             label = np.where(opaque, lab, np.where(rim, 128, label)).astype(np.uint8)
+        if main_box is not None and hard.random() < cfg.p_hand:
+            label = _cover(label, props.hand(canvas, main_box, hard))
+        if hard.random() < cfg.p_badge:
+            for _ in range(hard.integers(1, 3)):
+                props.badge(canvas, label == 255, hard)  # only over background: stays 0
         canvas, label = self._letterbox(canvas, label, np.random.default_rng([self.seed, k, 4]))
         image = self._photometric(canvas, rng)
         return image, label
+
+    def _props_behind(self, canvas: np.ndarray, box, rng: np.random.Generator) -> None:
+        cfg = self.cfg
+        for p, draw in (
+            (cfg.p_carton, props.carton),
+            (cfg.p_pedestal, props.pedestal),
+            (cfg.p_hanger, props.hanger),
+        ):
+            if rng.random() < p:
+                draw(canvas, box, rng)
 
     def _letterbox(self, canvas, label, rng: np.random.Generator):
         """Solid bars on two opposite sides, labelled background (a separate RNG stream, so

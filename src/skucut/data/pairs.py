@@ -59,6 +59,25 @@ def load_pairs(roots: list[str | Path], max_side: int | None = None) -> list[Pai
     return [load_pair(i, m, max_side) for root in roots for i, m in find_pairs(root)]
 
 
+def ignore_wearer(pair: Pair, head_share: float = 0.13) -> Pair:
+    """A whole-person mask made fit for product photos, where only the worn product is
+    foreground: skin-coloured pixels and the head (top ``head_share`` of the person) become
+    ignore. Clothes of skin-like colours are ignored too: they lose supervision, never get a
+    wrong label."""
+    person = pair.mask == 255
+    if not person.any():
+        return pair
+    ycc = cv2.cvtColor(pair.image, cv2.COLOR_RGB2YCrCb)
+    y, cr, cb = ycc[..., 0], ycc[..., 1], ycc[..., 2]
+    skin = (y > 60) & (cr >= 135) & (cr <= 175) & (cb >= 85) & (cb <= 130)
+    rows = np.nonzero(person.any(axis=1))[0]
+    head = np.zeros_like(person)
+    head[rows[0] : rows[0] + int(head_share * (rows[-1] - rows[0] + 1)) + 1] = True
+    mask = pair.mask.copy()
+    mask[person & (skin | head)] = IGNORE
+    return Pair(pair.name, pair.image, mask)
+
+
 def normalize(image: np.ndarray, mean, std) -> np.ndarray:
     """RGB uint8 HxWx3 -> float32 3xHxW, normalised with the model's mean/std."""
     x = image.astype(np.float32) / 255.0

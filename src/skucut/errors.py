@@ -39,6 +39,14 @@ class ModelNotFound(SkucutError):
     code = "model_not_found"
 
 
+class InvalidModel(SkucutError):
+    """A model file that cannot serve the request: not ONNX, damaged, or made for another task."""
+
+    exit_code = 4
+    http_status = 422
+    code = "invalid_model"
+
+
 class ProviderUnavailable(SkucutError):
     """A requested onnxruntime execution provider is not installed; never fall back silently."""
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 METADATA_KEY = "skucut.model_cfg"
+SR_METADATA_KEY = "skucut.sr_cfg"  # a super-resolution model's SRCfg (skucut.upscale.srcfg)
 
 OUTPUT_KINDS = ("probability", "logits")
 PRECISIONS = ("float32", "int8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,19 +32,56 @@ UPSCALE_CHOICES = ("off", "2", "4", "auto")
 
 def parse_canvas(value: str | tuple | list | None) -> tuple[int, int] | None:
     """'2000x1500', '2000' (square) or (w, h)."""
-    if value is None or isinstance(value, tuple):
-        return value
-    if isinstance(value, list):
-        return tuple(value)  # type: ignore[return-value]
-    try:
-        parts = [int(p) for p in str(value).lower().split("x")]
-    except ValueError:
-        raise ValueError(f"canvas must look like 2000x2000, got {value!r}") from None
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2:
-        raise ValueError(f"canvas must look like 2000x2000, got {value!r}")
+    if value is None:
+        return None
+    if isinstance(value, tuple | list):
+        parts = list(value)
+    else:
+        try:
+            parts = [int(p) for p in str(value).lower().split("x")]
+        except ValueError:
+            raise ValueError(f"canvas must look like 2000x2000, got {value!r}") from None
+        if len(parts) == 1:
+            parts *= 2
+    if len(parts) != 2 or not all(isinstance(p, int) and not isinstance(p, bool) for p in parts):
+        raise ValueError(f"canvas must look like 2000x2000 (two whole numbers), got {value!r}")
     return parts[0], parts[1]
+
+
+# Option values arrive typed (CLI, HTTP, Python) or as text (batch manifests, preset files);
+# text is converted by the field's kind, and anything else of the wrong kind is refused.
+_BOOL_OPTIONS = ("mask", "cleanup", "decontaminate", "trim")
+_INT_OPTIONS = ("quality", "max_pixels")
+_FLOAT_OPTIONS = ("fill", "shadow_opacity")
+_TEXT_OPTIONS = ("format", "refine", "upscale", "bg_fit", "align", "shadow")
+_OPTIONAL_TEXT = ("model", "bg_image")
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in _BOOL_OPTIONS:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    if name in _INT_OPTIONS or name in _FLOAT_OPTIONS:
+        kind = int if name in _INT_OPTIONS else float
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        try:
+            number = kind(value.strip() if isinstance(value, str) else value)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+        return number
+    if name in _TEXT_OPTIONS or (name in _OPTIONAL_TEXT and value is not None):
+        if not isinstance(value, str | Path) or (name in _TEXT_OPTIONS and isinstance(value, Path)):
+            raise ValueError(f"{name} must be text, got {value!r}")
+        return str(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -73,6 +111,8 @@ class RemoveOptions:
     shadow_opacity: float = 0.35
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name)))
         fmt = self.format.lower().replace("jpeg", "jpg")
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {self.format!r}; choose one of {', '.join(FORMATS)}")
@@ -90,6 +130,8 @@ class RemoveOptions:
         object.__setattr__(self, "format", fmt)
         object.__setattr__(self, "bg_color", parse_color(self.bg_color))
         object.__setattr__(self, "canvas", parse_canvas(self.canvas))
+        if self.max_pixels < 1:
+            raise ValueError(f"max_pixels must be positive, got {self.max_pixels}")
         self.compose_options(background=None)  # validates the composition fields
 
     @classmethod
@@ -108,6 +150,11 @@ class RemoveOptions:
         unknown = sorted(set(base) - known)
         if unknown:
             raise ValueError(f"preset {preset!r} has unknown options: {', '.join(unknown)}")
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+            )
         return cls(**{**base, **{k: v for k, v in given.items() if v is not None}})
 
     @property
@@ -126,6 +173,7 @@ class RemoveOptions:
             align=self.align,
             shadow=self.shadow,
             shadow_opacity=self.shadow_opacity,
+            max_pixels=self.max_pixels,
         )
 
 

@@ -152,7 +152,7 @@ def test_auto_upscale_enlarges_only_the_product_and_never_fails(sr_env):
     assert big_alpha.shape == (4 * 48, 4 * 38)  # the product and 4 px around it, x4
     assert big_rgb.shape[:2] == big_alpha.shape
     # a pixel budget smaller than the enlarged product: auto leaves the size, no error
-    tight = RemoveOptions(upscale="auto", canvas="400x400", max_pixels=20_000)
+    tight = RemoveOptions(upscale="auto", canvas="100x100", max_pixels=20_000)
     assert _upscale(rgb, alpha, 4, tight)[1].shape == (48, 38)
     with pytest.raises(Exception, match="exceeds"):
         _upscale(rgb, alpha, 4, RemoveOptions(upscale="4", max_pixels=20_000))

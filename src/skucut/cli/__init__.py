@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from skucut._version import __version__
 from skucut.cli import (
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Pillow warns about damaged files it can still read ("Tag data larger than file"); skucut
+    # reports each file's outcome itself, in one line, so these would only be noise.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from skucut.catalog import DEFAULT_MODEL, list_models
 
+TASKS = {
+    "segmentation": "skucut remove -m NAME",
+    "super-resolution": "--upscale 2|4, skucut upscale",
+    "": "no card.json says which task",
+}
+
 
 def register(sub) -> None:
     p = sub.add_parser("models", help="list installed models and their measured metrics")
@@ -15,11 +21,15 @@ def run(args) -> int:
     if not infos:
         print("no models installed")
         return 1
-    for info in infos:
-        default = " (default)" if info.name == DEFAULT_MODEL else ""
-        size = f"{info.size_bytes / 1e6:.1f} MB"
-        print(f"{info.name}{default}  {info.task}  {size}  {info.path}")
-        for dataset, values in info.metrics.items():
-            shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
-            print(f"    {dataset}: {shown}")
+    for task, use in TASKS.items():
+        group = [info for info in infos if info.task == task]
+        if not group:
+            continue
+        print(f"{task or 'other'} models ({use}):")
+        for info in group:
+            default = " (default)" if info.name == DEFAULT_MODEL else ""
+            print(f"  {info.name}{default}  {info.size_bytes / 1e6:.1f} MB  {info.path}")
+            for dataset, values in info.metrics.items():
+                shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
+                print(f"      {dataset}: {shown}")
     return 0

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import glob
+import os
+import stat
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
@@ -109,13 +113,16 @@ def options_from_args(args) -> RemoveOptions:
 
 
 def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
-    """(file, path relative to its root) for every input; folders recurse, globs expand."""
+    """(file, path relative to its root) for every input; folders recurse, globs expand.
+
+    In folders, every entry named like an image that is not a folder is kept, also FIFOs and
+    broken or looping links: processing reports them instead of skipping them silently."""
     found: list[tuple[Path, Path]] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             files = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS
+                p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTS and not p.is_dir()
             )
             found += [(p, p.relative_to(path)) for p in files]
         elif path.exists():
@@ -124,8 +131,44 @@ def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
             matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
             if not matches:
                 found.append((path, Path(path.name)))  # reported as missing when processed
-            found += [(m, Path(m.name)) for m in matches if m.is_file()]
+            found += [(m, Path(m.name)) for m in matches if not m.is_dir()]
     return found
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The file's bytes; a FIFO, device, folder or broken link is an error, never a hang."""
+    try:
+        mode = path.stat().st_mode  # follows links: a looping or dangling one fails here
+    except OSError as exc:
+        kind = "broken or looping link" if path.is_symlink() else "cannot read"
+        raise OSError(exc.errno, f"{kind}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not an image")
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "not a regular file (FIFO, socket or device)")
+    return path.read_bytes()
+
+
+def output_format(out: Path, options: RemoveOptions, format_given: bool) -> RemoveOptions:
+    """For a single output file: its extension names the format unless --format does (a
+    contradiction is an error); masks are PNG whatever the name."""
+    by_name = {".png": "png", ".webp": "webp", ".jpg": "jpg", ".jpeg": "jpg"}.get(
+        out.suffix.lower()
+    )
+    wanted = "png" if options.mask else options.format
+    if by_name is None:
+        raise ValueError(f"{out.name}: the output's extension must be .png, .webp or .jpg")
+    if options.mask and by_name != "png":
+        raise ValueError(f"{out.name}: masks are written as PNG; name the output .png")
+    if format_given and by_name != wanted:
+        raise ValueError(f"{out.name}: the extension contradicts --format {options.format}")
+    return options if options.mask else dataclasses.replace(options, format=by_name)
+
+
+def clashing_outputs(targets: list[Path]) -> list[str]:
+    """Outputs that several inputs would write (a.jpg and a.png, or d1/x.jpg and d2/x.jpg)."""
+    counts = Counter(os.path.realpath(t) for t in targets)
+    return sorted(str(t) for t, n in counts.items() if n > 1)
 
 
 def run(args) -> int:
@@ -145,19 +188,38 @@ def run(args) -> int:
     if not args.output:
         fail("-o/--output is required for file inputs")
         return 2
+    if not items:  # nothing to do is not a failure (an empty inbox), but it is said
+        print(f"skucut: no images found in {', '.join(args.inputs)}", file=sys.stderr)
+        return 0
     out = Path(args.output)
     single_file_out = len(items) == 1 and out.suffix.lower() in IMAGE_EXTS and not out.is_dir()
-    inputs = {p.resolve() for p, _ in items}
+    try:
+        if single_file_out:
+            options = output_format(out, options, args.format is not None)
+    except ValueError as exc:
+        fail(str(exc))
+        return 2
+    targets = [
+        out if single_file_out else out / rel.with_suffix("." + options.extension)
+        for _, rel in items
+    ]
+    clashes = clashing_outputs(targets)
+    if clashes:
+        fail(
+            f"{len(clashes)} output(s) would be written by several inputs, e.g. {clashes[0]}; "
+            "rename the inputs or run the folders separately"
+        )
+        return 2
+    inputs = {os.path.realpath(p) for p, _ in items}  # realpath: never raises on a link loop
 
-    def process(item: tuple[Path, Path]) -> Exception | None:
-        path, rel = item
-        target = out if single_file_out else out / rel.with_suffix("." + options.extension)
+    def process(job: tuple[Path, Path]) -> Exception | None:
+        path, target = job
         try:
-            if target.resolve() in inputs:
+            if os.path.realpath(target) in inputs:
                 raise FileExistsError("output would overwrite an input; choose another -o")
             if not (args.skip_existing and target.exists()):
-                write_atomic(target, remove_bytes(path.read_bytes(), options))
-        except (SkucutError, OSError) as exc:
+                write_atomic(target, remove_bytes(read_regular_file(path), options))
+        except Exception as exc:  # one bad image is reported; it never stops the rest
             return exc
         return None
 
@@ -166,20 +228,30 @@ def run(args) -> int:
     bar = tqdm(total=len(items), desc="remove", unit="img", disable=len(items) < 2 or None)
     # Images run in threads (decode, inference, refinement and encoding release the GIL), so
     # one image's decode or PNG encode overlaps another's inference.
+    work = [(path, target) for (path, _), target in zip(items, targets, strict=True)]
     with ThreadPoolExecutor(jobs) as pool:
-        for (path, _), exc in zip(items, ordered_map(pool, process, items, 2 * jobs), strict=True):
+        for (path, _), exc in zip(work, ordered_map(pool, process, work, 2 * jobs), strict=True):
             bar.update(1)
             if exc is None:
                 continue
             failed += 1
             last_error = exc if isinstance(exc, SkucutError) else None
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            bar.write(f"skucut: error: {path}: {reason}", file=sys.stderr)
+            bar.write(f"skucut: error: {path}: {one_line(exc)}", file=sys.stderr)
     bar.close()
     if failed:
         print(f"skucut: {failed} of {len(items)} image(s) failed", file=sys.stderr)
         return last_error.exit_code if last_error and failed == len(items) == 1 else 1
     return 0
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: OSError's own words, otherwise the message (or the type)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    # Not one of ours: say what it was, so a bug report has something to go on.
+    ours = isinstance(exc, SkucutError | ValueError)
+    text = str(exc) if ours else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def ordered_map(pool: Executor, fn: Callable, items: Iterable, ahead: int) -> Iterator:
@@ -197,9 +269,9 @@ def ordered_map(pool: Executor, fn: Callable, items: Iterable, ahead: int) -> It
 def _run_stdin(args, options: RemoveOptions) -> int:
     try:
         result = remove_bytes(sys.stdin.buffer.read(), options)
-    except SkucutError as exc:
-        fail(f"stdin: {exc}")
-        return exc.exit_code
+    except Exception as exc:
+        fail(f"stdin: {one_line(exc)}")
+        return getattr(exc, "exit_code", 1)
     if args.output and args.output != "-":
         write_atomic(Path(args.output), result)
     else:

@@ -26,6 +26,10 @@ except ImportError:  # pragma: no cover
 DEFAULT_MAX_PIXELS = 50_000_000
 # File extensions the decoder reads (what folder and glob inputs pick up).
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
+# The Pillow formats opened, whatever a file's name says: nothing else is even parsed (an EPS
+# would start Ghostscript, and every extra format is extra attack surface). JPEG includes the
+# MPO files of many cameras.
+FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF")
 _SRGB = ImageCms.createProfile("sRGB")
 
 
@@ -42,13 +46,17 @@ def decode_image(source: bytes | str | Path, max_pixels: int = DEFAULT_MAX_PIXEL
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            _check_size(image.size, max_pixels)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            check_size(*image.size, max_pixels)
             image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge(f"image is too large (decompression bomb guard): {exc}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard fired first (at its limit, above skucut's default one)
+        limit = min(max_pixels, Image.MAX_IMAGE_PIXELS)
+        raise ImageTooLarge(f"image is too large: over the {limit:,}-pixel limit") from None
     except UnidentifiedImageError:
-        raise InvalidImage("not a recognised image file") from None
+        raise InvalidImage(
+            "not a recognised image file (accepted: JPEG, PNG, WebP, TIFF, BMP, GIF, HEIC)"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidImage(f"corrupt or truncated image: {exc}") from None
     fmt = image.format or "unknown"
@@ -57,10 +65,14 @@ def decode_image(source: bytes | str | Path, max_pixels: int = DEFAULT_MAX_PIXEL
     return Decoded(rgb, alpha, fmt)
 
 
-def _check_size(size: tuple[int, int], max_pixels: int) -> None:
-    w, h = size
-    if w * h > max_pixels:
-        raise ImageTooLarge(f"image has {w}x{h} = {w * h} pixels, limit is {max_pixels}")
+def check_size(width: int, height: int, max_pixels: int) -> None:
+    """Refuse an empty image, or one of more than ``max_pixels`` (before it is decoded)."""
+    if width < 1 or height < 1:
+        raise InvalidImage(f"the image is empty ({width}x{height})")
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"image has {width}x{height} = {width * height:,} pixels, limit is {max_pixels:,}"
+        )
 
 
 def _scale_to_8bit(image: Image.Image) -> np.ndarray:

@@ -12,8 +12,16 @@ FORMATS = ("png", "webp", "jpg")
 
 def parse_color(text: str | tuple[int, ...] | None) -> tuple[int, int, int] | None:
     """'#ffffff', 'fff', 'white', '255,255,255' or a tuple -> (r, g, b)."""
-    if text is None or isinstance(text, tuple):
-        return text
+    if text is None:
+        return None
+    if isinstance(text, tuple | list):
+        if len(text) != 3 or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in text
+        ):
+            raise ValueError(f"a colour tuple must be three whole numbers 0..255, got {text!r}")
+        return tuple(text)  # type: ignore[return-value]
+    if not isinstance(text, str):
+        raise ValueError(f"not a colour: {text!r} (use a name, #rrggbb or r,g,b)")
     from PIL import ImageColor
 
     text = text.strip()

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from skucut.errors import ProviderUnavailable
-from skucut.modelcfg import METADATA_KEY, ModelCfg
+from skucut.errors import InvalidModel, ProviderUnavailable
+from skucut.modelcfg import METADATA_KEY, SR_METADATA_KEY, ModelCfg
 
 
 def create_session(
@@ -35,14 +35,30 @@ def create_session(
     # 56 -> 34 ms per 192 px image). A truly int8 (QDQ-activation) model must not set this.
     if not int8:
         options.add_session_config_entry("session.disable_quant_qdq", "1")
-    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime's own types (InvalidProtobuf, Fail, ...)
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise InvalidModel(f"{Path(path).name} is not a usable ONNX model: {reason}") from None
 
 
-def read_model_cfg(session: ort.InferenceSession) -> ModelCfg:
+def read_model_cfg(session: ort.InferenceSession, path: str | Path = "model") -> ModelCfg:
     meta = session.get_modelmeta().custom_metadata_map
+    if SR_METADATA_KEY in meta:
+        raise InvalidModel(
+            f"{Path(path).name} is a super-resolution model (skucut upscale), not a segmentation one"
+        )
     if METADATA_KEY not in meta:
-        raise ValueError(f"model has no {METADATA_KEY} metadata; export it with `skucut export`")
-    return ModelCfg.from_json(meta[METADATA_KEY])
+        raise InvalidModel(
+            f"{Path(path).name} has no {METADATA_KEY} metadata: not a skucut segmentation model "
+            "(models trained with skucut train are written by skucut export)"
+        )
+    try:
+        return ModelCfg.from_json(meta[METADATA_KEY])
+    except (ValueError, TypeError) as exc:
+        raise InvalidModel(
+            f"{Path(path).name}: unreadable {METADATA_KEY} metadata ({exc})"
+        ) from None
 
 
 class Segmenter:
@@ -51,7 +67,7 @@ class Segmenter:
     def __init__(self, path: str | Path, providers: list[str] | None = None, threads: int = 0):
         self.path = Path(path)
         self.session = create_session(path, providers, threads)
-        self.cfg = read_model_cfg(self.session)
+        self.cfg = read_model_cfg(self.session, path)
         if self.cfg.precision == "int8":  # the metadata says so only once the file is open
             self.session = create_session(path, providers, threads, int8=True)
         self._input = self.session.get_inputs()[0].name

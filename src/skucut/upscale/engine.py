@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from skucut.catalog import resolve_model
+from skucut.errors import InvalidModel
 from skucut.runtime.session import create_session
 from skucut.upscale.srcfg import SR_METADATA_KEY, SRCfg
 
@@ -32,7 +33,7 @@ class Upscaler:
         self.session = create_session(path, threads=threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         if SR_METADATA_KEY not in meta:
-            raise ValueError(f"{path} is not a super-resolution model (no {SR_METADATA_KEY})")
+            raise InvalidModel(f"{Path(path).name} is not a super-resolution model")
         self.cfg = SRCfg.from_json(meta[SR_METADATA_KEY])
         self.scale = self.cfg.scale
         self._input = self.session.get_inputs()[0].name
@@ -119,7 +120,7 @@ _LOCK = threading.Lock()
 def load_upscaler(model: str | int, threads: int = 0) -> Upscaler:
     """One session per SR model per process; ``model`` is a name, a path or a scale (2, 4)."""
     name = upscale_model_name(model) if isinstance(model, int) else model
-    path = resolve_model(name).resolve()
+    path = resolve_model(name, task="super-resolution").resolve()
     with _LOCK:
         if path not in _UPSCALERS:
             _UPSCALERS[path] = Upscaler(path, threads)

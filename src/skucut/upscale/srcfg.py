@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 
-SR_METADATA_KEY = "skucut.sr_cfg"
+from skucut.modelcfg import SR_METADATA_KEY
+
+__all__ = ["SR_METADATA_KEY", "SRCfg"]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@
 
 Part 1 kills the whole `skucut batch` process ``--kills`` times at random progress, resuming
 each time; part 2 kills one worker process mid-run. Both must end with exactly N valid
-outputs, matching checksums, and no temp files. Prints one line per part.
+outputs, matching checksums, and no temp files. Part 3 starts a second engine on a run folder
+in use: it must be refused at once (the run folder is locked), and every image must be tried
+exactly once. Prints one line per part.
 """
 
 from __future__ import annotations
@@ -34,12 +36,40 @@ def done(run_dir: Path) -> int:
         return 0
 
 
-def batch(*args: str) -> subprocess.Popen:
+def batch(*args: str, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "skucut.cli", "batch", *args],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
+
+
+def workers_of(pid: int) -> list[int]:
+    return [
+        int(c) for f in Path(f"/proc/{pid}/task").glob("*/children") for c in f.read_text().split()
+    ]
+
+
+def kill_engine(proc: subprocess.Popen) -> None:
+    """SIGKILL the engine and wait for its workers, which die with it and hold its run lock
+    until they do."""
+    workers = workers_of(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    while any(Path(f"/proc/{w}").exists() and not zombie(w) for w in workers):
+        time.sleep(0.01)
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def attempts(run_dir: Path) -> int:
+    with sqlite3.connect(run_dir / "state.sqlite") as con:
+        return con.execute("SELECT SUM(attempts) FROM items").fetchone()[0]
 
 
 def wait_for(run_dir: Path, target: int, proc: subprocess.Popen) -> None:
@@ -85,8 +115,7 @@ def main() -> None:
         proc = batch(str(photos), "-o", str(out), "--run-dir", str(run), *common)
         for point in points:
             wait_for(run, point, proc)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            kill_engine(proc)
             proc = batch("--resume", str(run), "--workers", "2")
         proc.wait()
         print(f"process killed at {points}: {verify(out, run, args.n)}")
@@ -94,10 +123,22 @@ def main() -> None:
         out, run = root / "out2", root / "run2"
         proc = batch(str(photos), "-o", str(out), "--run-dir", str(run), *common)
         wait_for(run, args.n // 3, proc)
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        os.kill(int(children[0]), signal.SIGKILL)
+        os.kill(workers_of(proc.pid)[0], signal.SIGKILL)
         proc.wait()
         print(f"one worker killed at {args.n // 3}: {verify(out, run, args.n)}")
+
+        out, run = root / "out3", root / "run3"
+        proc = batch(str(photos), "-o", str(out), "--run-dir", str(run), *common)
+        wait_for(run, 5, proc)
+        second = batch("--resume", str(run), "--workers", "2", stderr=subprocess.PIPE)
+        refused = second.wait() == 2 and f"process {proc.pid}" in second.stderr.read().decode()
+        proc.wait()
+        tried, check = attempts(run), verify(out, run, args.n)
+        ok = refused and tried == args.n and check.startswith("PASS")
+        print(
+            f"second engine on a live run {'refused' if refused else 'NOT refused'}, {tried} "
+            f"attempts for {args.n} images: {'PASS' if ok else 'FAIL'} ({check})"
+        )
     finally:
         shutil.rmtree(root)
 

@@ -232,5 +232,6 @@ def test_ray_engine_on_a_local_two_cpu_cluster(tmp_path, tiny_model):
     finally:
         ray.shutdown()
     _assert_complete(tmp_path / "out", {p.stem + ".png" for p in photos}, tmp_path / "run")
-    # The same run state resumes with the other engine: nothing left to do.
+    # The same run state resumes with the other engine (once this one let go): nothing to do.
+    state.close()
     assert execute(RunState.open(tmp_path / "run"), "local", workers=1) == {"done": 6}

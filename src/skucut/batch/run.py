@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from skucut.batch.items import collect_items
+from skucut.batch.items import check_items, collect_items
 from skucut.batch.state import RunState
 from skucut.batch.storage import is_local, remove_stale_temps
 from skucut.batch.worker import Result
@@ -23,7 +23,7 @@ def default_run_dir(output: str) -> Path:
 
 
 def start(inputs: list[str], output: str, options: dict, run_dir: Path, retries: int) -> RunState:
-    items = collect_items(inputs)
+    items = check_items(collect_items(inputs), options, output)  # before any folder is made
     config = {"inputs": inputs, "output": output, "options": options, "max_attempts": retries + 1}
     return RunState.create(run_dir, items, config)
 

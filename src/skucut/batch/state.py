@@ -1,16 +1,21 @@
 """Run state in SQLite: one row per item, so a run survives Ctrl-C, kill -9 and crashes.
 
-Only the coordinating process writes to the database. An item is ``pending`` until a worker
-takes it (``running``), then ``done`` (output written, checksum kept) or, after its attempts
-are used up, ``failed``. Reopening a run turns ``running`` back into ``pending``: work that was
-in flight when the run stopped is simply done again, and outputs are written atomically, so
-nothing is ever left half-written or counted twice.
+Only the coordinating process writes to the database, and only one at a time: it holds an
+exclusive lock on the run folder for its whole life (the kernel drops it when the process dies,
+even by kill -9). An item is ``pending`` until a worker takes it (``running``), then ``done``
+(output written, checksum kept) or, after its attempts are used up, ``failed``; an item that can
+never be done (a bad manifest row, a FIFO) is ``failed`` from the start. Reopening a run turns
+``running`` back into ``pending``: work that was in flight when the run stopped is simply done
+again, and outputs are written atomically, so nothing is ever left half-written or counted twice.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
+import os
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -18,11 +23,19 @@ from pathlib import Path
 
 from skucut.batch.items import Item
 
+DB_NAME = "state.sqlite"
+LOCK_NAME = "lock"
+
+
+class RunInUse(RuntimeError):
+    """Another process is running this run folder."""
+
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (
     id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,  -- not unique: one photo may give several outputs
     output TEXT NOT NULL,
     options TEXT NOT NULL DEFAULT '{}',
     status TEXT NOT NULL DEFAULT 'pending',
@@ -44,41 +57,101 @@ class Task:
     options: dict
 
 
+def _lock(run_dir: Path) -> int:
+    """An exclusive lock on the run folder, or RunInUse naming the process that holds it.
+
+    flock: the kernel releases it when its last holder dies, and forked workers share it, so
+    no second engine starts while any process of this one may still write.
+    """
+    fd = os.open(run_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise RunInUse(
+            f"{run_dir} is in use by process {holder} (another skucut batch); "
+            "wait for it to end or stop it"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _status(item: Item) -> str:
+    return "failed" if item.error else "pending"  # an item that can never be done is not tried
+
+
+def _write_new(path: Path, items: list[Item], config: dict) -> None:
+    """The whole database in a temp file, renamed into place: a run folder holds a complete
+    run or none (a creation killed midway leaves only the temp file, replaced next time)."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        db.executescript(SCHEMA)
+        with db:
+            db.execute("INSERT INTO run VALUES ('config', ?)", (json.dumps(config),))
+            db.execute("INSERT INTO run VALUES ('created', ?)", (str(time.time()),))
+            db.executemany(
+                "INSERT INTO items (source, output, options, status, error) VALUES (?, ?, ?, ?, ?)",
+                ((i.source, i.output, json.dumps(i.options), _status(i), i.error) for i in items),
+            )
+        db.close()
+        tmp.replace(path)
+    except BaseException:
+        db.close()
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 class RunState:
-    def __init__(self, run_dir: str | Path):
+    def __init__(self, run_dir: str | Path, lock: int | None = None):
         self.dir = Path(run_dir)
-        self.db = sqlite3.connect(self.dir / "state.sqlite", isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across kill -9
-        self.db.executescript(SCHEMA)
+        self._lock = lock  # ours to release; None: a read-only look that must not disturb a run
+        try:
+            self.db = sqlite3.connect(self.dir / DB_NAME, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across kill -9
+            self.db.executescript(SCHEMA)
+        except BaseException:
+            self._release()
+            raise
 
     @classmethod
     def create(cls, run_dir: str | Path, items: list[Item], config: dict) -> RunState:
         run_dir = Path(run_dir)
-        if (run_dir / "state.sqlite").exists():
-            raise FileExistsError(f"{run_dir} already holds a run; use --resume {run_dir}")
+        made = not run_dir.exists()
         run_dir.mkdir(parents=True, exist_ok=True)
-        state = cls(run_dir)
-        with state.db:
-            state.db.execute("BEGIN")
-            state.db.execute("INSERT INTO run VALUES ('config', ?)", (json.dumps(config),))
-            state.db.execute("INSERT INTO run VALUES ('created', ?)", (str(time.time()),))
-            state.db.executemany(
-                "INSERT INTO items (source, output, options) VALUES (?, ?, ?)",
-                ((i.source, i.output, json.dumps(i.options)) for i in items),
-            )
-        return state
+        lock = _lock(run_dir)
+        try:
+            if (run_dir / DB_NAME).exists():
+                raise FileExistsError(f"{run_dir} already holds a run; use --resume {run_dir}")
+            _write_new(run_dir / DB_NAME, items, config)
+        except BaseException:
+            os.close(lock)
+            if made:  # ours alone: nothing half-created is left behind
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        return cls(run_dir, lock)
 
     @classmethod
     def open(cls, run_dir: str | Path) -> RunState:
-        if not (Path(run_dir) / "state.sqlite").exists():
-            raise FileNotFoundError(f"no run in {run_dir}")
-        state = cls(run_dir)
+        """The run, to execute: locked against other engines, in-flight work back to pending."""
+        _check_exists(run_dir)
+        state = cls(run_dir, _lock(Path(run_dir)))
         state.reset_running()
         return state
 
+    @classmethod
+    def inspect(cls, run_dir: str | Path) -> RunState:
+        """The run, to read (``status``) while an engine may be running it."""
+        _check_exists(run_dir)
+        return cls(run_dir)
+
     def reset_running(self) -> None:
-        """Work that was in flight when a run or an engine stopped is done again."""
+        """Work that was in flight when a run or an engine stopped is done again; only the
+        lock's holder may call it (it would take another engine's work)."""
         self.db.execute("UPDATE items SET status='pending' WHERE status='running'")
 
     @property
@@ -143,15 +216,26 @@ class RunState:
     def write_failures(self) -> Path:
         path = self.dir / "failures.csv"
         rows = self.db.execute(
-            "SELECT source, attempts, error FROM items WHERE status='failed' ORDER BY id"
+            "SELECT source, output, attempts, error FROM items WHERE status='failed' ORDER BY id"
         )
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["source", "attempts", "error"])
+            writer.writerow(["source", "output", "attempts", "error"])  # one row per item
             writer.writerows(rows)
         tmp.replace(path)
         return path
 
     def close(self) -> None:
         self.db.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # the lock goes with its last descriptor
+            self._lock = None
+
+
+def _check_exists(run_dir: str | Path) -> None:
+    if not (Path(run_dir) / DB_NAME).exists():
+        raise FileNotFoundError(f"no run in {run_dir}")

@@ -8,10 +8,11 @@ import signal
 import sys
 from dataclasses import dataclass
 
+from skucut.batch.items import item_options, output_uri
 from skucut.batch.state import Task
-from skucut.batch.storage import join, read_bytes, write_bytes
+from skucut.batch.storage import file_key, read_bytes, write_bytes
 from skucut.errors import SkucutError
-from skucut.pipeline import RemoveOptions, load_segmenter, remove_bytes
+from skucut.pipeline import load_segmenter, remove_bytes
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,18 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def options_for(task: Task, base: dict) -> RemoveOptions:
-    given = {**base, **task.options}
-    return RemoveOptions.build(given.pop("preset", None), given.pop("preset_file", None), **given)
-
-
 def process(task: Task, base: dict, output_root: str) -> Result:
     try:
-        options = options_for(task, base)
+        options = item_options(base, task.options)
+        uri = output_uri(output_root, task.output, options)
+        # Checked again here: a preset file edited before --resume can change the extension.
+        if file_key(uri) == file_key(task.source):
+            raise ValueError(f"output {uri} would overwrite its input")
         result = remove_bytes(read_bytes(task.source), options)
-        uri = join(output_root, f"{task.output}.{options.extension}")
         return Result(task.id, uri, write_bytes(uri, result))
     except (SkucutError, ValueError) as exc:
         return Result(task.id, error=str(exc), permanent=True)
     except OSError as exc:  # storage or network: may work next time
         return Result(task.id, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # anything else fails this image, never the whole run
+        return Result(task.id, error=f"{type(exc).__name__}: {exc}", permanent=True)

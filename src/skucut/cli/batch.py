@@ -42,7 +42,7 @@ def run(args) -> int:
             if len(args.inputs) != 2:
                 fail("usage: skucut batch status RUN")
                 return 2
-            state = RunState.open(args.inputs[1])
+            state = RunState.inspect(args.inputs[1])  # never disturbs a running engine
             print("\n".join(status_lines(state)))
             return 0
         if args.resume:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
-import threading
-import time
 import zipfile
 
 import pytest
@@ -18,6 +15,7 @@ uvicorn = pytest.importorskip("uvicorn")
 
 from skucut.serve import ServeSettings, create_app  # noqa: E402
 from tests.conftest import EXAMPLE  # noqa: E402
+from tests.serve.live import live_server  # noqa: E402
 
 CHROMIUM = os.environ.get("SKUCUT_CHROMIUM") or shutil.which("chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="needs chromium (apt-get install chromium)")
@@ -25,21 +23,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM, reason="needs chromium (apt-get in
 
 @pytest.fixture(scope="module")
 def base_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ServeSettings()), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live_server(create_app(ServeSettings())) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +65,17 @@ def test_download_all_gives_a_zip_with_the_preset_applied(page):
     assert archive.namelist() == ["coffee.jpg"]
     image = Image.open(io.BytesIO(archive.read("coffee.jpg")))
     assert image.size == (2000, 2000) and image.getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_api_key_is_kept_for_the_tab_only(page):
+    """The key goes to sessionStorage (gone with the tab), never to localStorage (disk)."""
+    page.fill("#api-key", "s3cret-key")
+    page.locator("#api-key").dispatch_event("change")
+    stored = page.evaluate(
+        "() => [sessionStorage.getItem('skucut-api-key'), localStorage.getItem('skucut-api-key')]"
+    )
+    assert stored == ["s3cret-key", None]
+    page.reload()  # the same tab keeps it
+    assert page.input_value("#api-key") == "s3cret-key"
+    page.fill("#api-key", "")
+    page.locator("#api-key").dispatch_event("change")

@@ -15,10 +15,10 @@ from PIL import Image
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
-import skucut.serve.app as app_module
 from skucut.serve import ServeSettings, create_app
 from skucut.serve.limits import Admission, QueueFull
 from tests.conftest import EXAMPLE, png_bytes
+from tests.serve.conftest import until
 
 PHOTO = EXAMPLE.read_bytes()
 
@@ -107,7 +107,9 @@ def test_batch_answers_a_zip_and_lists_failures(client):
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert sorted(archive.namelist()) == ["a-2.png", "a.png", "errors.json"]
-    assert json.loads(archive.read("errors.json"))["bad.jpg"]["error"] == "invalid_image"
+    [failed] = json.loads(archive.read("errors.json"))
+    assert failed["file"] == "bad.jpg" and failed["part"] == 3
+    assert failed["error"] == "invalid_image" and failed["detail"]
     assert Image.open(io.BytesIO(archive.read("a.png"))).mode == "L"
 
 
@@ -147,44 +149,29 @@ def test_url_input_is_off_by_default_and_refuses_loopback(client):
             assert response.status_code == 403 and response.json()["error"] == "url_refused"
 
 
-def test_admission_queue_is_bounded():
+def test_admission_is_bounded():
     async def scenario():
         admission = Admission(concurrency=1, queue_size=1)
-        await admission.acquire()  # running
-        waiter = asyncio.ensure_future(admission.acquire())  # queued
-        await asyncio.sleep(0)
+        first, second = admission.admit(60), admission.admit(60)  # one runs, one may wait
         with pytest.raises(QueueFull):
-            await admission.acquire()  # queue full
-        admission.release()
-        await waiter
-        assert admission.running == 1 and admission.waiting == 0
+            admission.admit(60)
+        assert admission.admitted == 2
+        async with first:
+            assert await first.run(lambda: 7) == 7
+        async with second:
+            pass
+        assert admission.admitted == admission.running == 0
 
     asyncio.run(scenario())
 
 
-@pytest.fixture
-def held_processing(monkeypatch):
-    """Make image processing wait until the test lets it go (to fill slots for real)."""
-    gate, entered = threading.Event(), threading.Event()
-    real = app_module.remove_bytes
-
-    def held(*args):
-        entered.set()
-        gate.wait(30)
-        return real(*args)
-
-    monkeypatch.setattr(app_module, "remove_bytes", held)
-    yield gate, entered
-    gate.set()
-
-
-def test_full_queue_answers_503_with_retry_after(held_processing):
-    gate, entered = held_processing
+def test_full_queue_answers_503_with_retry_after(held_render):
+    gate, entered = held_render
     settings = ServeSettings(concurrency=1, queue_size=0)
     with TestClient(create_app(settings)) as c:
         first = threading.Thread(target=lambda: c.post("/v1/remove", content=PHOTO))
         first.start()
-        assert entered.wait(30)
+        assert until(lambda: entered)
         busy = c.post("/v1/remove", content=PHOTO)
         gate.set()
         first.join()
@@ -192,8 +179,8 @@ def test_full_queue_answers_503_with_retry_after(held_processing):
     assert busy.json()["error"] == "busy"
 
 
-def test_slow_request_times_out_with_504(held_processing):
-    gate, _ = held_processing
+def test_slow_request_times_out_with_504(held_render):
+    gate, _ = held_render
     with TestClient(create_app(ServeSettings(timeout_s=0.5))) as c:
         response = c.post("/v1/remove", content=PHOTO)
         gate.set()

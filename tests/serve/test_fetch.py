@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import io
 import threading
 
 import pytest
@@ -64,34 +65,69 @@ def fake_dns(host: str, port: int) -> str:
         ("::ffff:127.0.0.1", False),
         ("2606:4700::1111", True),
         ("224.0.0.1", False),
+        # IPv6 forms that embed an IPv4 address are judged by that address (issue 17, item 16).
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::10.0.0.1", False),
+        ("64:ff9b::7f00:1", False),  # NAT64 well-known prefix
+        ("64:ff9b::a9fe:a9fe", False),  # ... to 169.254.169.254
+        ("2002:7f00:1::", False),  # 6to4
+        ("2002:c0a8:1::1", False),  # 6to4 of 192.168.0.1
+        ("::ffff:0:7f00:1", False),  # SIIT-translated
+        ("::ffff:10.1.2.3", False),  # IPv4-mapped
+        ("64:ff9b::808:808", True),
+        ("2002:808:808::1", True),
+        ("::ffff:8.8.8.8", True),
+        ("64:ff9b:1::808:808", False),  # local-use NAT64: the embedding cannot be told
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
     ],
 )
 def test_is_public(address, public):
     assert is_public(address) is public
 
 
+def fetched(url: str, max_bytes: int = 10_000, resolve=fake_dns) -> bytes:
+    sink = io.BytesIO()
+    assert fetch(url, sink, max_bytes, 5, resolve=resolve) == len(sink.getvalue())
+    return sink.getvalue()
+
+
 def test_fetch_follows_redirects_between_public_hosts(server):
-    url = f"http://public.test:{server}/to-public"
-    assert fetch(url, 10_000, 5, resolve=fake_dns) == BODY
+    assert fetched(f"http://public.test:{server}/to-public") == BODY
 
 
 def test_redirect_to_a_private_host_is_refused(server):
     with pytest.raises(FetchError) as info:
-        fetch(f"http://public.test:{server}/to-private", 10_000, 5, resolve=fake_dns)
+        fetched(f"http://public.test:{server}/to-private")
     assert info.value.status in (400, 403)
 
 
 def test_loopback_is_refused_with_the_real_resolver(server):
     with pytest.raises(FetchError) as info:
-        fetch(f"http://localhost:{server}/image", 10_000, 5)
+        fetched(f"http://localhost:{server}/image", resolve=public_address)
     assert info.value.status == 403
 
 
 def test_size_limit_and_bad_scheme(server):
     with pytest.raises(FetchError) as info:
-        fetch(f"http://public.test:{server}/image", 100, 5, resolve=fake_dns)
+        fetched(f"http://public.test:{server}/image", 100)
     assert info.value.status == 413
     with pytest.raises(FetchError):
-        fetch("file:///etc/passwd", 100, 5, resolve=fake_dns)
+        fetched("file:///etc/passwd")
     with pytest.raises(FetchError, match="HTTP 404"):
-        fetch(f"http://public.test:{server}/missing", 100, 5, resolve=fake_dns)
+        fetched(f"http://public.test:{server}/missing")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://public.test:99999/x", "http://public.test:port/x", "http://[::1/x", "ftp://h/x"]
+)
+def test_malformed_urls_are_a_400(url):
+    with pytest.raises(FetchError) as info:
+        fetched(url)
+    assert info.value.status == 400
+
+
+def test_unresolvable_names_are_a_400():
+    for host in ("a..b", "x" * 300, "nul\x00byte"):
+        with pytest.raises(FetchError) as info:
+            public_address(host, 80)
+        assert info.value.status == 400

@@ -1,56 +1,55 @@
 """The HTTP API and the web page: ``create_app(settings)`` builds a FastAPI app.
 
-Models are loaded once, in the lifespan; images are processed in worker threads under
-bounded admission (see limits.py); every error is JSON ``{"error": code, "detail": ...}``.
+Models are loaded once, in the lifespan. A request is checked (API key), then admitted or told
+503 before a byte of its body is read; its images are read, decoded and processed in worker
+threads inside bounded work slots (limits.py). Every error is JSON ``{"error": code,
+"detail": ...}`` (errors.py).
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import hmac
-import io
 import json
 import time
 import zipfile
 from contextlib import asynccontextmanager
 from importlib import resources
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import anyio
-from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+import numpy as np
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.datastructures import FormData
 
 from skucut._version import __version__
-from skucut.catalog import DEFAULT_MODEL, list_models
 from skucut.errors import SkucutError
 from skucut.io import decode_image
-from skucut.pipeline import RemoveOptions, prepare, remove_bytes
+from skucut.pipeline import RemoveOptions, encode, render
 from skucut.presets import BUILTIN
+from skucut.serve.errors import ApiError, error_response, install_error_handlers
 from skucut.serve.fetch import FetchError, fetch
-from skucut.serve.limits import Admission, BodyLimit, QueueFull
+from skucut.serve.limits import Admission, BodyLimit, JobTimeout, QueueFull, SlotTimeout, Ticket
 from skucut.serve.metrics import ServiceMetrics
+from skucut.serve.models import ServedModels
 from skucut.serve.params import Options
 from skucut.serve.settings import ServeSettings
+from skucut.serve.uploads import (
+    Upload,
+    form_uploads,
+    is_multipart,
+    read_form,
+    read_raw_body,
+    spooled_file,
+)
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
 API_ROUTES = {"/v1/remove", "/v1/remove/batch", "/v1/models", "/v1/presets"}
 ACCEPTED = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg", "image/jpg": "jpg"}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, detail: str, headers: dict | None = None):
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
-
-
-def error_response(status: int, code: str, detail, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
 def negotiated_format(accept: str | None) -> str | None:
@@ -62,17 +61,79 @@ def negotiated_format(accept: str | None) -> str | None:
     return None
 
 
+def key_checker(api_keys: frozenset[str]):
+    """A dependency refusing requests without a valid X-API-Key (no keys: everyone passes).
+
+    Compared as bytes: the header arrives as Latin-1 text, so any byte a client sends can be
+    compared (a non-ASCII key is a 403, not a crash); an empty header is never a key."""
+    known = [key.encode() for key in api_keys]
+
+    def check_key(request: Request) -> None:
+        if not known:
+            return
+        given = request.headers.get("x-api-key", "")
+        if not given:
+            raise ApiError(401, "unauthorized", "missing X-API-Key header")
+        if not any(hmac.compare_digest(given.encode("latin-1"), key) for key in known):
+            raise ApiError(403, "forbidden", "invalid API key")
+
+    return check_key
+
+
+class Background:
+    """An uploaded background photo, decoded once, by the first job that needs it."""
+
+    def __init__(self, upload: Upload, max_pixels: int):
+        self.upload, self.max_pixels = upload, max_pixels
+        self._rgb: np.ndarray | None = None
+
+    def rgb(self) -> np.ndarray:
+        if self._rgb is None:
+            try:
+                self._rgb = decode_image(self.upload.read(), self.max_pixels).rgb
+            except SkucutError as exc:
+                raise ApiError.of(exc, "background", whole_request=True) from None
+        return self._rgb
+
+
+def process(
+    image: Upload, options: RemoveOptions, background: Background | None, deadline: float
+) -> bytes:
+    """One image, in a worker thread inside a work slot. Between steps it gives up once the
+    request's deadline has passed: its answer (504) is gone and its slot is wanted."""
+
+    def checkpoint() -> None:
+        if time.monotonic() > deadline:
+            raise JobTimeout
+
+    try:
+        decoded = decode_image(image.read(), options.max_pixels)
+        checkpoint()
+        backdrop = background.rgb() if background else None
+        checkpoint()
+        pixels, alpha = render(decoded, options, backdrop)
+        checkpoint()
+        return encode(pixels, alpha, options)
+    except SkucutError as exc:
+        raise ApiError.of(exc) from None
+
+
+def add_to_zip(archive: zipfile.ZipFile, name: str, *job) -> None:
+    """``process(*job)`` written into the archive, in the worker thread (it may be large)."""
+    archive.writestr(name, process(*job))
+
+
 def create_app(settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     metrics = ServiceMetrics()
+    served = ServedModels.of(settings.models)
     state = {"ready": False}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        admission = Admission(settings.concurrency, settings.queue_size)
-        app.state.admission = admission
-        for name in (None, *settings.models):  # each model once, before the first request
-            await anyio.to_thread.run_sync(prepare, RemoveOptions(model=name))
+        app.state.admission = Admission(settings.concurrency, settings.queue_size)
+        metrics.watch(app.state.admission)
+        await anyio.to_thread.run_sync(served.load)  # each model once, before the first request
         state["ready"] = True
         yield
         state["ready"] = False
@@ -83,26 +144,12 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         description="Background removal for product photos.",
         lifespan=lifespan,
     )
+    install_error_handlers(app)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_upload_bytes,
         on_reject=metrics.rejected.labels("too_large").inc,
     )
-
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
-        return error_response(exc.status, exc.code, exc.detail, exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, exc: RequestValidationError):
-        detail = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return error_response(422, "invalid_request", detail)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException):
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
-        code = codes.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, exc.detail)
 
     @app.middleware("http")
     async def _observe(request: Request, call_next):
@@ -113,40 +160,35 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         metrics.latency.labels(route).observe(time.perf_counter() - started)
         return response
 
-    def check_key(request: Request) -> None:
-        if not settings.api_keys:
-            return
-        key = request.headers.get("x-api-key")
-        if key is None:
-            raise ApiError(401, "unauthorized", "missing X-API-Key header")
-        if not any(hmac.compare_digest(key, known) for known in settings.api_keys):
-            raise ApiError(403, "forbidden", "invalid API key")
+    # The key is checked before anything else about the request, options included.
+    guarded = [Depends(key_checker(settings.api_keys))]
 
-    async def run_limited(request: Request, fn, *args):
-        """Run ``fn`` in a worker thread once admitted; answer within the request timeout.
-
-        A job that overruns keeps its slot until its thread really ends (threads cannot be
-        killed), so timeouts never multiply the work in progress.
-        """
-        admission: Admission = request.app.state.admission
-        deadline = time.monotonic() + settings.timeout_s
+    def admit(request: Request) -> Ticket:
         try:
-            await asyncio.wait_for(admission.acquire(), settings.timeout_s)
+            return request.app.state.admission.admit(settings.timeout_s)
         except QueueFull:
             metrics.rejected.labels("queue_full").inc()
             raise ApiError(503, "busy", "server busy, retry later", {"Retry-After": "2"}) from None
-        except TimeoutError:
+
+    def is_heavy(options: RemoveOptions) -> bool:
+        """A job that may need gigabytes: a large canvas (composed at tens of bytes a pixel)
+        or an explicit upscale. Such jobs run one at a time (see Admission)."""
+        canvas = options.canvas[0] * options.canvas[1] if options.canvas else 0
+        return canvas > settings.heavy_pixels or options.upscale in ("2", "4")
+
+    async def run_job(ticket: Ticket, fn, *args, options: RemoveOptions):
+        try:
+            return await ticket.run(fn, *args, heavy=is_heavy(options))
+        except SlotTimeout:
             metrics.rejected.labels("timeout").inc()
             raise ApiError(503, "busy", "no free slot in time", {"Retry-After": "5"}) from None
-        job = asyncio.ensure_future(anyio.to_thread.run_sync(fn, *args))
-        job.add_done_callback(lambda done: _finish(done, admission, metrics))
-        metrics.in_flight.set(admission.running)
-        metrics.queued.set(admission.waiting)
-        try:
-            return await asyncio.wait_for(asyncio.shield(job), deadline - time.monotonic())
-        except TimeoutError:
+        except JobTimeout:
             metrics.rejected.labels("timeout").inc()
-            raise ApiError(504, "timeout", f"not done within {settings.timeout_s} s") from None
+            detail = (
+                f"not done within {settings.timeout_s:g} s; the work stops at its next step "
+                "(until then its slot stays busy)"
+            )
+            raise ApiError(504, "timeout", detail) from None
 
     def build_options(given: dict, accept: str | None) -> RemoveOptions:
         given = {k: v for k, v in given.items() if v not in (None, "")}
@@ -154,63 +196,52 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             given["format"] = negotiated_format(accept)
         preset = given.pop("preset", None)
         try:
-            return RemoveOptions.build(preset, max_pixels=settings.max_pixels, **given)
+            options = RemoveOptions.build(preset, max_pixels=settings.max_pixels, **given)
         except ValueError as exc:
             raise ApiError(422, "invalid_option", str(exc)) from None
+        return dataclasses.replace(options, model=served.check(options.model))
 
-    def process(data: bytes, options: RemoveOptions, background=None) -> bytes:
+    def form_options(form: FormData) -> dict:
+        fields = {
+            k: v
+            for k, v in form.items()
+            if isinstance(v, str) and v != "" and k in Options.model_fields
+        }
         try:
-            return remove_bytes(data, options, background)
-        except SkucutError as exc:
-            raise ApiError(exc.http_status, exc.code, str(exc)) from None
+            return Options(**fields).given()
+        except ValidationError as exc:
+            detail = [{"loc": ["form", *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+            raise ApiError(422, "invalid_request", detail) from None
 
-    async def read_request(request: Request, query: Options, multiple: bool):
+    async def read_request(request: Request, query: Options, ticket: Ticket, multiple: bool):
         """(images, options, background) from a multipart form or a raw image body.
 
         Form fields carry the same options as the query string and take precedence.
         """
-        given = query.given()
-        background = None
-        if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form()
-            images = [
-                (part.filename or "image", await part.read())
-                for part in form.getlist("files" if multiple else "file")
-                if hasattr(part, "read")
-            ]
-            fields = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
-            try:
-                given.update(Options(**fields).given())
-            except ValidationError as exc:
-                detail = [{"loc": ["form", *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
-                raise ApiError(422, "invalid_request", detail) from None
-            bg_part = form.get("bg_file")
-            if hasattr(bg_part, "read"):
-                background = await read_background(await bg_part.read())
-        else:
-            body = await request.body()
-            images = [("image", body)] if body else []
+        accept = None if multiple else request.headers.get("accept")
+        if not is_multipart(request):
+            options = build_options(query.given(), accept)  # refused before the body is read
+            return [await read_raw_body(request, ticket)], options, None
+        form = await read_form(request, ticket)
+        images = form_uploads(form, "files" if multiple else "file")
         if not images:
             part = "'files' parts" if multiple else "a 'file' part, a raw body or a url"
             raise ApiError(400, "no_image", f"send the image(s) as {part}")
-        options = build_options(given, None if multiple else request.headers.get("accept"))
+        options = build_options({**query.given(), **form_options(form)}, accept)
+        backgrounds = form_uploads(form, "bg_file")
+        if backgrounds and backgrounds[0].error:
+            raise backgrounds[0].error
+        background = Background(backgrounds[0], settings.max_pixels) if backgrounds else None
         return images, options, background
 
-    async def read_background(data: bytes):
+    async def fetch_url(url: str, ticket: Ticket) -> Upload:
+        sink = spooled_file(ticket)
+        timeout_s = max(0.0, min(settings.url_timeout_s, ticket.remaining))
         try:
-            return decode_image(data, settings.max_pixels).rgb
-        except SkucutError as exc:
-            raise ApiError(exc.http_status, exc.code, f"background: {exc}") from None
-
-    async def fetch_url(url: str) -> bytes:
-        if not settings.allow_url:
-            raise ApiError(403, "url_disabled", "url input is turned off on this server")
-        try:
-            return await anyio.to_thread.run_sync(
-                fetch, url, settings.url_max_bytes, settings.url_timeout_s
-            )
+            await anyio.to_thread.run_sync(fetch, url, sink, settings.url_max_bytes, timeout_s)
         except FetchError as exc:
             raise ApiError(exc.status, "url_refused", str(exc)) from None
+        return Upload("url", 1, sink)
 
     @app.post(
         "/v1/remove",
@@ -219,19 +250,26 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         "fields, and 'bg_file' a background photo), as the raw request body, or by url.",
         openapi_extra={"requestBody": _request_body(multiple=False)},
         responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+        dependencies=guarded,
     )
     async def remove(
         request: Request,
         query: Annotated[Options, Query()],
         url: Annotated[str | None, Query(description="fetch the image here")] = None,
     ):
-        check_key(request)
-        if url:
-            options = build_options(query.given(), request.headers.get("accept"))
-            images, background = [("url", await fetch_url(url))], None
-        else:
-            images, options, background = await read_request(request, query, multiple=False)
-        result = await run_limited(request, process, images[0][1], options, background)
+        if url and not settings.allow_url:
+            raise ApiError(403, "url_disabled", "url input is turned off on this server")
+        async with admit(request) as ticket:
+            if url:
+                options = build_options(query.given(), request.headers.get("accept"))
+                image, background = await fetch_url(url, ticket), None
+            else:
+                images, options, background = await read_request(request, query, ticket, False)
+                image = images[0]
+                if image.error:
+                    raise image.error
+            job = (image, options, background, ticket.deadline)
+            result = await run_job(ticket, process, *job, options=options)
         media = "image/png" if options.mask else MEDIA_TYPES[options.format]
         return Response(result, media_type=media)
 
@@ -242,38 +280,53 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         "errors.json inside the ZIP and the others are still processed.",
         openapi_extra={"requestBody": _request_body(multiple=True)},
         responses={200: {"content": {"application/zip": {}}}},
+        dependencies=guarded,
     )
     async def remove_batch(request: Request, query: Annotated[Options, Query()]):
-        check_key(request)
-        images, options, background = await read_request(request, query, multiple=True)
-        if len(images) > settings.max_batch_files:
-            raise ApiError(413, "too_many_files", f"at most {settings.max_batch_files} files")
-        buf, errors, used = io.BytesIO(), {}, set()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
-            for filename, data in images:
+        async with admit(request) as ticket:
+            images, options, background = await read_request(request, query, ticket, True)
+            if len(images) > settings.max_batch_files:
+                raise ApiError(413, "too_many_files", f"at most {settings.max_batch_files} files")
+            archive = spooled_file()  # outlives the request: the response streams, then closes it
+            try:
+                await write_zip(ticket, archive, images, options, background)
+            except BaseException:
+                ticket.on_release(archive.close)  # once an overrunning job stopped writing
+                raise
+        return _zip_response(archive)
+
+    async def write_zip(ticket: Ticket, file: BinaryIO, images: list[Upload], *job) -> None:
+        """Each image's result as an entry with a safe, unique name; failures in errors.json
+        (a list: two failed files of the same name are both there)."""
+        errors, used = [], set()
+        with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+            for image in images:
+                name = _unique(image.stem, job[0].extension, used)
                 try:
-                    result = await run_limited(request, process, data, options, background)
+                    args = (archive, name, image, *job, ticket.deadline)
+                    await run_job(ticket, add_to_zip, *args, options=job[0])
                 except ApiError as exc:
-                    if exc.status in (503, 504):
+                    if exc.whole_request:
                         raise
-                    errors[filename] = {"error": exc.code, "detail": exc.detail}
-                    continue
-                archive.writestr(_unique(Path(filename).stem, options.extension, used), result)
+                    used.discard(name)
+                    errors.append(
+                        {
+                            "file": image.filename,
+                            "part": image.part,
+                            "error": exc.code,
+                            "detail": exc.detail,
+                        }
+                    )
             if errors:
                 archive.writestr("errors.json", json.dumps(errors, indent=2))
-        return Response(
-            buf.getvalue(),
-            media_type="application/zip",
-            headers={"Content-Disposition": 'attachment; filename="skucut.zip"'},
-        )
 
-    @app.get("/v1/models", summary="Installed models and their measured metrics")
+    @app.get("/v1/models", summary="Served models (and upscalers) with their measured metrics")
     async def models():
         return {
-            "default": DEFAULT_MODEL,
+            "default": served.default,
             "models": [
                 {"name": m.name, "task": m.task, "size_bytes": m.size_bytes, "metrics": m.metrics}
-                for m in list_models()
+                for m in served.describe()
             ],
         }
 
@@ -305,11 +358,22 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     return app
 
 
-def _finish(job: asyncio.Future, admission: Admission, metrics: ServiceMetrics) -> None:
-    admission.release()
-    metrics.in_flight.set(admission.running)
-    if not job.cancelled():
-        job.exception()  # retrieved here, so an overrun job's error is not reported as lost
+def _zip_response(archive: BinaryIO) -> StreamingResponse:
+    size = archive.tell()
+
+    async def chunks():
+        try:
+            archive.seek(0)
+            while chunk := await anyio.to_thread.run_sync(archive.read, 1 << 20):
+                yield chunk
+        finally:
+            archive.close()
+
+    headers = {
+        "Content-Disposition": 'attachment; filename="skucut.zip"',
+        "Content-Length": str(size),
+    }
+    return StreamingResponse(chunks(), media_type="application/zip", headers=headers)
 
 
 def _request_body(multiple: bool) -> dict:

@@ -17,7 +17,16 @@ class ServiceMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60), registry=self.registry,
         )  # fmt: skip
         self.in_flight = Gauge("skucut_in_flight", "Images being processed", registry=self.registry)
-        self.queued = Gauge("skucut_queued", "Requests waiting for a slot", registry=self.registry)
+        self.queued = Gauge(
+            "skucut_queued",
+            "Admitted requests not yet processing (uploading or waiting)",
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "skucut_rejected", "Requests refused by a limit", ["reason"], registry=self.registry
         )
+
+    def watch(self, admission) -> None:
+        """The gauges read the admission's counts whenever they are scraped."""
+        self.in_flight.set_function(lambda: admission.running)
+        self.queued.set_function(lambda: admission.waiting)

@@ -11,17 +11,32 @@ from skucut.io import DEFAULT_MAX_PIXELS
 
 @dataclass(frozen=True)
 class ServeSettings:
-    models: tuple[str, ...] = ()  # loaded at start-up besides the default model
+    # The only models requests may name (names, or .onnx paths as written here), loaded at
+    # start-up; empty: every installed segmentation model (loaded on first use).
+    models: tuple[str, ...] = ()
     max_upload_bytes: int = 25 * 1024 * 1024
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_batch_files: int = 20
-    timeout_s: float = 60.0  # per request, queue wait included
+    # Jobs with a canvas larger than this (or an explicit upscale) run one at a time: a 49 MP
+    # canvas takes about 2.7 GB while composed (measured), a cutout of the same size a quarter.
+    heavy_pixels: int = 12_000_000
+    timeout_s: float = 60.0  # per request: body upload, queue wait and work together
     concurrency: int = field(default_factory=usable_cores)  # images processed at once
-    queue_size: int = 16  # requests allowed to wait; beyond that: 503 + Retry-After
+    # Requests admitted besides those being processed (uploading or waiting for a slot);
+    # beyond that: 503 + Retry-After, before a byte of the body is read.
+    queue_size: int = 16
     api_keys: frozenset[str] = frozenset()  # empty: no authentication
     allow_url: bool = False  # fetch inputs by URL (public addresses only)
     url_max_bytes: int = 25 * 1024 * 1024
     url_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        # An empty key would let an empty X-API-Key header in: refuse it rather than drop it,
+        # since dropping the only key would silently turn authentication off.
+        if any(not key.strip() for key in self.api_keys):
+            raise ValueError("an API key must not be empty")
+        if self.concurrency < 1 or self.queue_size < 0 or self.timeout_s <= 0:
+            raise ValueError("concurrency and timeout must be positive, queue size not negative")
 
     @classmethod
     def from_env(cls, **overrides) -> ServeSettings:
@@ -29,7 +44,7 @@ class ServeSettings:
         env = os.environ
         values: dict = {}
         if env.get("SKUCUT_API_KEYS"):
-            values["api_keys"] = frozenset(k.strip() for k in env["SKUCUT_API_KEYS"].split(","))
+            values["api_keys"] = _key_list(env["SKUCUT_API_KEYS"])
         if env.get("SKUCUT_ALLOW_URL"):
             values["allow_url"] = env["SKUCUT_ALLOW_URL"].lower() in ("1", "true", "yes")
         if env.get("SKUCUT_MAX_UPLOAD_MB"):
@@ -39,3 +54,11 @@ class ServeSettings:
                 values[name] = kind(env[f"SKUCUT_{name.upper()}"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _key_list(text: str) -> frozenset[str]:
+    """'a,b,' -> {'a', 'b'}: a stray comma adds no key; a list of no key at all is an error."""
+    keys = frozenset(k.strip() for k in text.split(",") if k.strip())
+    if not keys:
+        raise ValueError("SKUCUT_API_KEYS is set but holds no key")
+    return keys

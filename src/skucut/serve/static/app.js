@@ -120,6 +120,8 @@ drop.addEventListener("keydown", (e) => {
 });
 $("files").addEventListener("change", (e) => { addFiles(e.target.files); e.target.value = ""; });
 $("download-all").addEventListener("click", downloadAll);
-$("api-key").value = localStorage.getItem("skucut-api-key") || "";
-$("api-key").addEventListener("change", () => localStorage.setItem("skucut-api-key", $("api-key").value));
+// The key lives only as long as this tab (sessionStorage): never on disk, never in other tabs.
+localStorage.removeItem("skucut-api-key");  // forget what older versions of this page stored
+$("api-key").value = sessionStorage.getItem("skucut-api-key") || "";
+$("api-key").addEventListener("change", () => sessionStorage.setItem("skucut-api-key", $("api-key").value));
 loadPresets();

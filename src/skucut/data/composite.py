@@ -33,8 +33,10 @@ BACKGROUND_ALPHA = 0.3  # below this, background (a cutout's soft shadow lives h
 
 @dataclass(frozen=True)
 class Foreground:
-    rgb: np.ndarray  # HxWx3 float32 [0, 1]
-    alpha: np.ndarray  # HxW float32 [0, 1] (may include a soft shadow)
+    """Kept in 8 bits (thousands of them stay in memory for a run); float from _place on."""
+
+    rgb: np.ndarray  # HxWx3 uint8
+    alpha: np.ndarray  # HxW uint8 (may include a soft shadow)
     label: np.ndarray  # HxW uint8 0/128/255
 
 
@@ -68,11 +70,18 @@ class CompositeCfg:
 
 
 def _crop_to_alpha(rgb, alpha, label):
-    ys, xs = np.nonzero(alpha > 0.02)
+    """The foreground cropped to its alpha; ``rgb`` and ``alpha`` in [0, 1] or uint8."""
+    rgb8, alpha8 = (_to_u8(x) for x in (rgb, alpha))
+    ys, xs = np.nonzero(alpha8 > 5)
     if ys.size == 0:
         return None
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    return Foreground(rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1], label[y0:y1, x0:x1])
+    crop = (slice(y0, y1), slice(x0, x1))
+    return Foreground(rgb8[crop].copy(), alpha8[crop].copy(), label[crop].copy())
+
+
+def _to_u8(x: np.ndarray) -> np.ndarray:
+    return x if x.dtype == np.uint8 else (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def label_from_alpha(alpha: np.ndarray) -> np.ndarray:
@@ -92,8 +101,9 @@ def load_cutouts(folders: list[str | Path], max_side: int = 512) -> list[Foregro
                 continue
             image = Image.open(path).convert("RGBA")
             image.thumbnail((max_side, max_side), Image.LANCZOS)
-            rgba = np.asarray(image).astype(np.float32) / 255.0
-            fg = _crop_to_alpha(rgba[..., :3], rgba[..., 3], label_from_alpha(rgba[..., 3]))
+            rgba = np.asarray(image)
+            label = label_from_alpha(rgba[..., 3].astype(np.float32) / 255.0)
+            fg = _crop_to_alpha(rgba[..., :3], rgba[..., 3], label)
             if fg is not None:
                 out.append(fg)
     return out
@@ -109,7 +119,7 @@ def objects_from_pairs(pairs: list[Pair], min_fraction: float = 0.05) -> list[Fo
         alpha = cv2.GaussianBlur(fg_mask.astype(np.float32), (3, 3), 0)  # 1 px soft edge
         label = pair.mask.copy()
         label[(pair.mask == 0) & (alpha > 0)] = 128  # the feathered rim is not sure either
-        fg = _crop_to_alpha(pair.image.astype(np.float32) / 255.0, alpha, label)
+        fg = _crop_to_alpha(pair.image, alpha, label)
         if fg is not None:
             out.append(fg)
     return out
@@ -180,11 +190,11 @@ def _shadow(alpha_canvas: np.ndarray, box, rng: np.random.Generator, cfg: Compos
 
 def _whiten(fg: Foreground, rng: np.random.Generator) -> Foreground:
     """The product as a white or near-white one: its shading kept, compressed near 1."""
-    grey = fg.rgb @ np.float32([0.299, 0.587, 0.114])
+    grey = fg.rgb @ (np.float32([0.299, 0.587, 0.114]) / 255)
     depth = rng.uniform(0.08, 0.3)
     tint = 1 - rng.uniform(0, 0.04, 3).astype(np.float32)
     rgb = (1 - (1 - grey[..., None]) * depth) * tint
-    return Foreground(np.clip(rgb, 0, 1).astype(np.float32), fg.alpha, fg.label)
+    return Foreground(_to_u8(rgb), fg.alpha, fg.label)
 
 
 def _punch_hole(alpha: np.ndarray, label: np.ndarray, rng: np.random.Generator):
@@ -250,7 +260,7 @@ class CompositePairs:
         if white:
             canvas = _studio(size, rng, np.full(3, hard.uniform(0.9, 1.0)))
         elif kind < cfg.p_hard_negative:  # background coloured like the product
-            product = picks[0].rgb[picks[0].label == 255]
+            product = picks[0].rgb[picks[0].label == 255] / np.float32(255)
             colour = None
             if len(product):
                 colour = np.clip(product.mean(axis=0) + rng.normal(0, 0.04, 3), 0, 1)
@@ -328,6 +338,7 @@ class CompositePairs:
             fg = Foreground(fg.rgb[:, ::-1], fg.alpha[:, ::-1], fg.label[:, ::-1])
         rgb = cv2.resize(np.ascontiguousarray(fg.rgb), (nw, nh), interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(np.ascontiguousarray(fg.alpha), (nw, nh), interpolation=cv2.INTER_AREA)
+        rgb, alpha = rgb.astype(np.float32) / 255, alpha.astype(np.float32) / 255
         lab = cv2.resize(np.ascontiguousarray(fg.label), (nw, nh), interpolation=cv2.INTER_NEAREST)
         # Centre anywhere that keeps most of the object in frame (first object: near the middle).
         spread = 0.15 if first else 0.4

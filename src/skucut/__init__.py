@@ -20,6 +20,7 @@ from skucut.io import Decoded, decode_image
 from skucut.io.decode import check_size
 from skucut.pipeline import RemoveOptions, load_segmenter, render
 from skucut.presets import BUILTIN as PRESETS
+from skucut.review import Review
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -32,6 +33,7 @@ __all__ = [
     "ModelInfo",
     "ModelNotFound",
     "RemoveOptions",
+    "Review",
     "SkucutError",
     "UnsupportedImage",
     "__version__",
@@ -84,21 +86,26 @@ def remove(
     *,
     preset: str | None = None,
     preset_file: str | Path | None = None,
+    return_info: bool = False,
     **options,
-) -> Image.Image:
+) -> Image.Image | tuple[Image.Image, Review]:
     """Remove the background of ``image`` (path, bytes, PIL image or RGB/RGBA uint8 array).
 
     Returns an RGBA PIL image with straight alpha; an RGB image when the result is opaque
     (a background colour or image); the alpha alone (mode "L") with ``mask=True``. Options are
     those of :class:`skucut.pipeline.RemoveOptions` (refine, bg_color, canvas, shadow, ...),
-    on top of a ``preset`` (see ``skucut presets``).
+    on top of a ``preset`` (see ``skucut presets``). With ``return_info``, a pair
+    ``(image, review)``: the :class:`Review` says how sure the model was and whether a person
+    should check the cutout.
     """
     from PIL import Image
 
     opts = RemoveOptions.build(preset, preset_file, model=model, **options)
-    pixels, alpha = render(_decode_any(image, opts.max_pixels), opts)
+    pixels, alpha, review = render(_decode_any(image, opts.max_pixels), opts)
     if opts.mask:
-        return Image.fromarray(pixels, "L")
-    if alpha is None:
-        return Image.fromarray(pixels, "RGB")
-    return Image.fromarray(np.dstack([pixels, alpha]), "RGBA")
+        result = Image.fromarray(pixels, "L")
+    elif alpha is None:
+        result = Image.fromarray(pixels, "RGB")
+    else:
+        result = Image.fromarray(np.dstack([pixels, alpha]), "RGBA")
+    return (result, review) if return_info else result

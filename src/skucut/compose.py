@@ -94,20 +94,33 @@ def _premultiplied(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.dstack([rgb.astype(np.float32) / 255.0 * a[..., None], a])
 
 
+def cut_sides(box, shape: tuple[int, ...]) -> tuple[bool, bool, bool, bool]:
+    """Which sides of the product (left, top, right, bottom) the photo's own edge cuts."""
+    x0, y0, x1, y1 = box
+    return x0 == 0, y0 == 0, x1 == shape[1], y1 == shape[0]
+
+
 def _place(rgb: np.ndarray, alpha: np.ndarray, box, options: ComposeOptions) -> np.ndarray:
-    """Cut ``box`` out and lay it out, premultiplied, on the output canvas."""
+    """Cut ``box`` out and lay it out, premultiplied, on the output canvas.
+
+    A side the photo cut (a garment cropped at the hem) stays at the output's edge: no margin
+    there on a trim, and on a canvas the product is anchored to that edge instead of floating
+    with a flat cut in the middle of the canvas."""
+    cuts = cut_sides(box, alpha.shape)
+    left_cut, top_cut, right_cut, bottom_cut = cuts
     x0, y0, x1, y1 = box
     rgb, alpha = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
-    if options.canvas is None:  # trim: the product plus a margin on every side
+    if options.canvas is None:  # trim: the product plus a margin on every uncut side
         pad = margin_px(options.margin, max(x1 - x0, y1 - y0))
-        width, height = x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
+        left, top, right, bottom = (0 if cut else pad for cut in cuts)
+        width, height = x1 - x0 + left + right, y1 - y0 + top + bottom
         if width * height > options.max_pixels:  # checked before anything is allocated
             raise ImageTooLarge(
                 f"the trimmed output would be {width}x{height}, over the "
                 f"{options.max_pixels:,}-pixel limit; use a smaller margin"
             )
         layer = _premultiplied(rgb, alpha)
-        return cv2.copyMakeBorder(layer, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+        return cv2.copyMakeBorder(layer, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
     width, height = options.canvas
     scale = options.fill * min(width / (x1 - x0), height / (y1 - y0))
     new_w = max(1, min(width, round((x1 - x0) * scale)))
@@ -126,10 +139,14 @@ def _place(rgb: np.ndarray, alpha: np.ndarray, box, options: ComposeOptions) -> 
         resized[..., :3] = np.minimum(resized[..., :3], resized[..., 3:])
     out = np.zeros((height, width, 4), np.float32)
     left = (width - new_w) // 2
+    if left_cut != right_cut:
+        left = 0 if left_cut else width - new_w
     if options.align == "bottom":
         top = height - new_h - round((1 - options.fill) * height / 2)
     else:
         top = (height - new_h) // 2
+    if top_cut != bottom_cut:
+        top = 0 if top_cut else height - new_h
     top = min(max(top, 0), height - new_h)
     out[top : top + new_h, left : left + new_w] = resized
     return out

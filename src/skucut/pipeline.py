@@ -9,9 +9,10 @@ import dataclasses
 import functools
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ from skucut.io import DEFAULT_MAX_PIXELS, Decoded, decode_image, encode_cutout, 
 from skucut.io.encode import FORMATS, parse_color
 from skucut.presets import get_preset, load_presets
 from skucut.refine import REFINE_MODES, estimate_foreground, refine_alpha
+from skucut.review import Review, review_cutout
 from skucut.runtime import Segmenter
 from skucut.upscale import load_upscaler
 
@@ -205,35 +207,54 @@ def prepare(options: RemoveOptions) -> None:
         _background(options.bg_image, options.max_pixels)
 
 
-def predict_alpha(decoded: Decoded, options: RemoveOptions) -> np.ndarray:
-    """Refined alpha (uint8, input resolution), never more opaque than the image's own alpha."""
+def predict_alpha(decoded: Decoded, options: RemoveOptions) -> tuple[np.ndarray, Review]:
+    """Refined alpha (uint8, input resolution), never more opaque than the image's own alpha,
+    and whether a person should check it."""
     prob = load_segmenter(options.model).probability(decoded.rgb)
     alpha = refine_alpha(decoded.rgb, prob, options.refine, options.cleanup)
     alpha = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates, ~5x np.round
     if decoded.alpha is not None:
         alpha = np.minimum(alpha, decoded.alpha)
-    return alpha
+    return alpha, review_cutout(prob, alpha)
+
+
+class Rendered(NamedTuple):
+    pixels: np.ndarray  # the mask alone with ``mask``; else RGB
+    alpha: np.ndarray | None  # None when the result is opaque (or a mask)
+    review: Review
+
+
+def _no_checkpoint() -> None:
+    pass
 
 
 def render(
-    decoded: Decoded, options: RemoveOptions, background: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """(pixels, alpha): the mask alone with ``mask``; else RGB, plus alpha unless opaque.
+    decoded: Decoded,
+    options: RemoveOptions,
+    background: np.ndarray | None = None,
+    checkpoint: Callable[[], None] = _no_checkpoint,
+) -> Rendered:
+    """The result of ``options`` on a decoded image, and its review.
 
     ``background`` (RGB uint8) replaces ``options.bg_image`` (a path), e.g. for an upload.
+    ``checkpoint`` is called between the steps; it may raise to stop a job that ran out of
+    time (the service's deadline), since a worker thread cannot be killed.
     """
-    alpha = predict_alpha(decoded, options)
+    alpha, review = predict_alpha(decoded, options)
     if options.mask:
-        return alpha, None
+        return Rendered(alpha, None, review)
+    checkpoint()
     rgb = decoded.rgb
     if options.decontaminate:
         rgb = estimate_foreground(rgb, alpha)
+        checkpoint()
     factor = upscale_factor(alpha, options)
     if factor > 1:
         rgb, alpha = _upscale(rgb, alpha, factor, options)
+        checkpoint()
     if background is None and options.bg_image:
         background = _background(options.bg_image, options.max_pixels)
-    return compose_image(rgb, alpha, options.compose_options(background))
+    return Rendered(*compose_image(rgb, alpha, options.compose_options(background)), review)
 
 
 def _upscale(rgb: np.ndarray, alpha: np.ndarray, factor: int, options: RemoveOptions):
@@ -275,9 +296,15 @@ def encode(pixels: np.ndarray, alpha: np.ndarray | None, options: RemoveOptions)
     return encode_cutout(pixels, alpha, options.format, quality=options.quality)
 
 
+class Result(NamedTuple):
+    data: bytes  # the encoded output file
+    review: Review
+
+
 def remove_bytes(
     data: bytes | str | Path, options: RemoveOptions, background: np.ndarray | None = None
-) -> bytes:
-    """Image bytes (or a path) in, encoded result out."""
+) -> Result:
+    """Image bytes (or a path) in, encoded result and its review out."""
     decoded = decode_image(data, options.max_pixels)
-    return encode(*render(decoded, options, background), options)
+    pixels, alpha, review = render(decoded, options, background)
+    return Result(encode(pixels, alpha, options), review)

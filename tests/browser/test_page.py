@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import zipfile
@@ -62,7 +63,9 @@ def test_download_all_gives_a_zip_with_the_preset_applied(page):
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download all (ZIP)").click()
     archive = zipfile.ZipFile(info.value.path())
-    assert archive.namelist() == ["coffee.jpg"]
+    assert archive.namelist() == ["coffee.jpg", "report.json"]
+    (entry,) = json.loads(archive.read("report.json"))
+    assert entry["output"] == "coffee.jpg" and 0 <= entry["confidence"] <= 1
     image = Image.open(io.BytesIO(archive.read("coffee.jpg")))
     assert image.size == (2000, 2000) and image.getpixel((5, 5)) == (255, 255, 255)
 

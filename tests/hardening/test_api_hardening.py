@@ -10,6 +10,7 @@ from PIL import Image
 
 import skucut
 from skucut.io.decode import decode_image
+from tests.conftest import disc_image
 
 
 @pytest.mark.parametrize(
@@ -57,11 +58,11 @@ def test_only_allowed_formats_are_even_opened():
         decode_image(eps.getvalue())
 
 
-def test_a_trim_too_big_for_the_limit_fails_before_allocating(tiny_model):
+def test_a_trim_too_big_for_the_limit_fails_before_allocating():
     """Item 13: a 5000 px margin on a small photo used to produce a 106 MP PNG."""
-    rgb = np.zeros((64, 64, 3), np.uint8)
+    rgb, _ = disc_image(64, seed=3)  # a product clear of the photo's edges: margins apply
     with pytest.raises(skucut.ImageTooLarge, match="smaller margin"):
-        skucut.remove(rgb, model=str(tiny_model), trim=True, margin=5000, max_pixels=1_000_000)
+        skucut.remove(rgb, model="skucut-unet-v4", trim=True, margin=5000, max_pixels=1_000_000)
 
 
 def test_the_bomb_message_quotes_skucuts_limit():

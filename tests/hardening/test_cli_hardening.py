@@ -126,3 +126,23 @@ def test_an_empty_folder_is_reported(tmp_path, tiny_model):
         "remove", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), "-m", str(tiny_model)
     )
     assert result.returncode == 0 and "no images found" in result.stderr.decode()
+
+
+def test_summary_line_and_review_list(tmp_path, tiny_model):
+    """Issue 16: the run ends with done / failed / needs review, and lists what to check."""
+    folder = tmp_path / "in"
+    _photo(folder / "a.png")
+    _photo(folder / "b.png", seed=1)
+    (folder / "bad.jpg").write_bytes(b"not an image")
+    review = tmp_path / "review.txt"
+    result = skucut("remove", str(folder), "-o", str(tmp_path / "o"), "-m", str(tiny_model),
+                    "--review-list", str(review))  # fmt: skip
+    summary = _lines(result)[-1]
+    flagged = review.read_text().splitlines()
+    assert summary.startswith(f"skucut: 2 done, 1 failed, {len(flagged)} need review (")
+    # the tiny test model finds nothing: both cutouts are empty, and say so
+    assert sorted(line.split("\t")[0] for line in flagged) == [
+        str(folder / "a.png"),
+        str(folder / "b.png"),
+    ]
+    assert all(line.endswith("empty cutout: no product found") for line in flagged)

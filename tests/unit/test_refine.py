@@ -5,8 +5,9 @@ import numpy as np
 
 from skucut.metrics.measures import iou
 from skucut.refine import estimate_foreground, refine_alpha
-from skucut.refine.cleanup import fill_false_holes, remove_islands
+from skucut.refine.cleanup import fill_false_holes
 from skucut.refine.guided import apply_coefficients, guided_coefficients
+from skucut.refine.product import keep_product
 
 BG, PRODUCT = (200, 200, 200), (180, 30, 30)
 
@@ -57,7 +58,8 @@ def test_ring_keeps_its_hole_and_solid_object_gets_filled():
 def test_small_islands_are_dropped_big_ones_kept():
     prob = _disc(200, 60, (100, 70)) + _disc(200, 50, (100, 140))  # two products, side by side
     prob[5:8, 5:8] = 1.0  # a 9-pixel speck
-    out = remove_islands(np.clip(prob, 0, 1))
+    prob = np.clip(prob, 0, 1)
+    out = keep_product(prob, prob)
     assert out[6, 6] == 0.0 and out[100, 70] == 1.0 and out[100, 140] == 1.0
 
 

@@ -49,7 +49,7 @@ def process(task: Task, base: dict, output_root: str) -> Result:
         if file_key(uri) == file_key(task.source):
             raise ValueError(f"output {uri} would overwrite its input")
         result = remove_bytes(read_bytes(task.source), options)
-        return Result(task.id, uri, write_bytes(uri, result))
+        return Result(task.id, uri, write_bytes(uri, result.data))
     except (SkucutError, ValueError) as exc:
         return Result(task.id, error=str(exc), permanent=True)
     except OSError as exc:  # storage or network: may work next time

@@ -8,6 +8,7 @@ import glob
 import os
 import stat
 import sys
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -22,6 +23,7 @@ from skucut.errors import SkucutError
 from skucut.io.decode import IMAGE_EXTS
 from skucut.pipeline import RemoveOptions, load_segmenter, prepare, remove_bytes
 from skucut.refine import REFINE_MODES
+from skucut.review import Review
 
 
 def register(sub) -> None:
@@ -44,6 +46,11 @@ def register(sub) -> None:
         "--skip-existing",
         action="store_true",
         help="leave outputs that already exist (resume an interrupted folder run)",
+    )
+    p.add_argument(
+        "--review-list",
+        metavar="FILE",
+        help="write the inputs whose cutouts need a person's check (one per line, with why)",
     )
     p.set_defaults(run=run)
 
@@ -212,34 +219,50 @@ def run(args) -> int:
         return 2
     inputs = {os.path.realpath(p) for p, _ in items}  # realpath: never raises on a link loop
 
-    def process(job: tuple[Path, Path]) -> Exception | None:
+    def process(job: tuple[Path, Path]) -> Review | Exception | None:
+        """The cutout's review; None when an existing output was left; the error if any."""
         path, target = job
         try:
             if os.path.realpath(target) in inputs:
                 raise FileExistsError("output would overwrite an input; choose another -o")
-            if not (args.skip_existing and target.exists()):
-                write_atomic(target, remove_bytes(read_regular_file(path), options))
+            if args.skip_existing and target.exists():
+                return None
+            result = remove_bytes(read_regular_file(path), options)
+            write_atomic(target, result.data)
+            return result.review
         except Exception as exc:  # one bad image is reported; it never stops the rest
             return exc
-        return None
 
-    failed = 0
+    failed, flagged = 0, []
     last_error: SkucutError | None = None
+    started = time.perf_counter()
     bar = tqdm(total=len(items), desc="remove", unit="img", disable=len(items) < 2 or None)
     # Images run in threads (decode, inference, refinement and encoding release the GIL), so
     # one image's decode or PNG encode overlaps another's inference.
     work = [(path, target) for (path, _), target in zip(items, targets, strict=True)]
     with ThreadPoolExecutor(jobs) as pool:
-        for (path, _), exc in zip(work, ordered_map(pool, process, work, 2 * jobs), strict=True):
+        for (path, _), outcome in zip(
+            work, ordered_map(pool, process, work, 2 * jobs), strict=True
+        ):
             bar.update(1)
-            if exc is None:
+            if isinstance(outcome, Review) and outcome.needs_review:
+                flagged.append((path, outcome))
+            if not isinstance(outcome, Exception):
                 continue
             failed += 1
-            last_error = exc if isinstance(exc, SkucutError) else None
-            bar.write(f"skucut: error: {path}: {one_line(exc)}", file=sys.stderr)
+            last_error = outcome if isinstance(outcome, SkucutError) else None
+            bar.write(f"skucut: error: {path}: {one_line(outcome)}", file=sys.stderr)
     bar.close()
+    if args.review_list:
+        lines = "".join(f"{path}\t{review.reason}\n" for path, review in flagged)
+        write_atomic(Path(args.review_list), lines.encode())
+    rate = len(items) / max(time.perf_counter() - started, 1e-9)
+    print(
+        f"skucut: {len(items) - failed} done, {failed} failed, {len(flagged)} need review"
+        f" ({rate:.1f} images/s)",
+        file=sys.stderr,
+    )
     if failed:
-        print(f"skucut: {failed} of {len(items)} image(s) failed", file=sys.stderr)
         return last_error.exit_code if last_error and failed == len(items) == 1 else 1
     return 0
 
@@ -273,8 +296,10 @@ def _run_stdin(args, options: RemoveOptions) -> int:
         fail(f"stdin: {one_line(exc)}")
         return getattr(exc, "exit_code", 1)
     if args.output and args.output != "-":
-        write_atomic(Path(args.output), result)
+        write_atomic(Path(args.output), result.data)
     else:
-        sys.stdout.buffer.write(result)
+        sys.stdout.buffer.write(result.data)
         sys.stdout.buffer.flush()
+    if result.review.needs_review:
+        print(f"skucut: needs review: {result.review.reason}", file=sys.stderr)
     return 0

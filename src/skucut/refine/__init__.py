@@ -50,6 +50,7 @@ def refine_alpha(
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
     work = cv2.resize(prob.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    model_prob = work
     if iterations:
         work = graphcut_band(small_rgb, work, iterations=iterations)
     elif mode != "none":
@@ -57,7 +58,7 @@ def refine_alpha(
         # would keep a faint haze. Cut at 0.5; the guided filter then softens only the outline.
         work = (work > 0.5).astype(np.float32)
     if cleanup:
-        work = clean_mask(work, small_rgb)
+        work = clean_mask(work, small_rgb, model_prob)
     if mode == "none":
         return np.clip(cv2.resize(work, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
     radius = max(1, round(GUIDED_RADIUS_AT_1024 * max(size) / 1024))

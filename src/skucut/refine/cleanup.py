@@ -1,4 +1,4 @@
-"""Mask clean-up: drop spurious specks, fill false holes, keep the real ones.
+"""Mask clean-up: keep the product's parts only, fill false holes, keep the real ones.
 
 Whether a hole is real is decided by what the image shows inside it: a mug handle or a ring
 shows the same background as around the product; a false hole shows the product's own colour.
@@ -9,25 +9,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-ISLAND_FRACTION = 0.01  # islands smaller than this share of the largest one are noise
+from skucut.refine.product import keep_product, punch_backdrop
+
 SPECK_FRACTION = 0.0005  # holes smaller than this share of the object are filled outright
 RING_KERNEL = np.ones((7, 7), np.uint8)  # the product pixels around a hole it is compared with
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-
-
-def remove_islands(prob: np.ndarray, fraction: float = ISLAND_FRACTION) -> np.ndarray:
-    fg = (prob > 0.5).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
-    if count <= 2:
-        return prob
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    small = np.flatnonzero(areas < fraction * areas.max()) + 1
-    out = prob.copy()
-    out[np.isin(labels, small)] = 0.0
-    return out
 
 
 def fill_false_holes(prob: np.ndarray, rgb: np.ndarray) -> np.ndarray:
@@ -66,6 +55,10 @@ def fill_false_holes(prob: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     return out
 
 
-def clean_mask(prob: np.ndarray, rgb: np.ndarray) -> np.ndarray:
-    """``prob`` (HxW in [0, 1]) and ``rgb`` (HxWx3 uint8) at the same resolution."""
-    return fill_false_holes(remove_islands(prob), rgb)
+def clean_mask(mask: np.ndarray, rgb: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray:
+    """``mask`` (HxW in [0, 1]), ``rgb`` (HxWx3 uint8) and the model's probability ``prob``
+    (default: the mask) at the same resolution: only the product's parts are kept, false holes
+    filled and enclosed backdrop punched."""
+    prob = mask if prob is None else prob
+    kept = keep_product(mask, prob)
+    return punch_backdrop(fill_false_holes(kept, rgb), prob, rgb)

@@ -29,8 +29,9 @@ from starlette.datastructures import FormData
 from skucut._version import __version__
 from skucut.errors import SkucutError
 from skucut.io import decode_image
-from skucut.pipeline import RemoveOptions, encode, render
+from skucut.pipeline import RemoveOptions, Result, encode, render
 from skucut.presets import BUILTIN
+from skucut.review import Review
 from skucut.serve.errors import ApiError, error_response, install_error_handlers
 from skucut.serve.fetch import FetchError, fetch
 from skucut.serve.limits import Admission, BodyLimit, JobTimeout, QueueFull, SlotTimeout, Ticket
@@ -98,7 +99,7 @@ class Background:
 
 def process(
     image: Upload, options: RemoveOptions, background: Background | None, deadline: float
-) -> bytes:
+) -> Result:
     """One image, in a worker thread inside a work slot. Between steps it gives up once the
     request's deadline has passed: its answer (504) is gone and its slot is wanted."""
 
@@ -111,16 +112,29 @@ def process(
         checkpoint()
         backdrop = background.rgb() if background else None
         checkpoint()
-        pixels, alpha = render(decoded, options, backdrop)
+        pixels, alpha, review = render(decoded, options, backdrop, checkpoint)
         checkpoint()
-        return encode(pixels, alpha, options)
+        return Result(encode(pixels, alpha, options), review)
     except SkucutError as exc:
         raise ApiError.of(exc) from None
 
 
-def add_to_zip(archive: zipfile.ZipFile, name: str, *job) -> None:
+def add_to_zip(archive: zipfile.ZipFile, name: str, *job) -> Review:
     """``process(*job)`` written into the archive, in the worker thread (it may be large)."""
-    archive.writestr(name, process(*job))
+    result = process(*job)
+    archive.writestr(name, result.data)
+    return result.review
+
+
+def review_headers(review: Review) -> dict[str, str]:
+    """The review of one result, for clients that show which cutouts to check."""
+    headers = {
+        "X-Skucut-Confidence": f"{review.confidence:.4f}",
+        "X-Skucut-Needs-Review": "true" if review.needs_review else "false",
+    }
+    if review.reason:
+        headers["X-Skucut-Review-Reason"] = review.reason
+    return headers
 
 
 def create_app(settings: ServeSettings | None = None) -> FastAPI:
@@ -270,8 +284,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                     raise image.error
             job = (image, options, background, ticket.deadline)
             result = await run_job(ticket, process, *job, options=options)
+        metrics.observe_review(result.review)
         media = "image/png" if options.mask else MEDIA_TYPES[options.format]
-        return Response(result, media_type=media)
+        return Response(result.data, media_type=media, headers=review_headers(result.review))
 
     @app.post(
         "/v1/remove/batch",
@@ -296,15 +311,18 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         return _zip_response(archive)
 
     async def write_zip(ticket: Ticket, file: BinaryIO, images: list[Upload], *job) -> None:
-        """Each image's result as an entry with a safe, unique name; failures in errors.json
-        (a list: two failed files of the same name are both there)."""
-        errors, used = [], set()
+        """Each image's result as an entry with a safe, unique name and its review in
+        report.json; failures in errors.json (a list: two failed files of the same name are
+        both there)."""
+        errors, report, used = [], [], set()
         with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
             for image in images:
                 name = _unique(image.stem, job[0].extension, used)
                 try:
                     args = (archive, name, image, *job, ticket.deadline)
-                    await run_job(ticket, add_to_zip, *args, options=job[0])
+                    review = await run_job(ticket, add_to_zip, *args, options=job[0])
+                    metrics.observe_review(review)
+                    report.append({"file": image.filename, "output": name, **review.as_dict()})
                 except ApiError as exc:
                     if exc.whole_request:
                         raise
@@ -319,6 +337,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                     )
             if errors:
                 archive.writestr("errors.json", json.dumps(errors, indent=2))
+            archive.writestr("report.json", json.dumps(report, indent=2))
 
     @app.get("/v1/models", summary="Served models (and upscalers) with their measured metrics")
     async def models():

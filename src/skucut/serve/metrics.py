@@ -26,6 +26,22 @@ class ServiceMetrics:
             "skucut_rejected", "Requests refused by a limit", ["reason"], registry=self.registry
         )
 
+        # The served results' confidence: a quality drop (new kinds of photos, a worse model)
+        # shows as the distribution moving down and the review share going up.
+        self.confidence = Histogram(
+            "skucut_result_confidence", "Confidence of served cutouts (skucut.review)",
+            buckets=(0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0), registry=self.registry,
+        )  # fmt: skip
+        self.needs_review = Counter(
+            "skucut_results_needing_review", "Served cutouts flagged for review",
+            registry=self.registry,
+        )  # fmt: skip
+
+    def observe_review(self, review) -> None:
+        self.confidence.observe(review.confidence)
+        if review.needs_review:
+            self.needs_review.inc()
+
     def watch(self, admission) -> None:
         """The gauges read the admission's counts whenever they are scraped."""
         self.in_flight.set_function(lambda: admission.running)

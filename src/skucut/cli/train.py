@@ -8,8 +8,30 @@ from skucut.cli._common import fail
 
 
 def register(sub) -> None:
-    p = sub.add_parser("train", help="train a model from a YAML/TOML config")
-    p.add_argument("--config", required=True)
+    p = sub.add_parser(
+        "train",
+        help="train a model from a YAML/TOML config, or fine-tune one on your own pairs",
+        epilog="fine-tune: skucut train --finetune feedback/ --from skucut-fast-v1 "
+        "--out-dir runs/my-shop  (then compare the printed table and use "
+        "runs/my-shop/model.onnx with -m if it is better)",
+    )
+    p.add_argument("--config", help="training recipe (YAML/TOML); not with --finetune")
+    p.add_argument(
+        "--finetune",
+        metavar="DIR",
+        help="fine-tune --from MODEL on DIR's images/ + masks/ pairs (e.g. serve's feedback)",
+    )
+    p.add_argument("--from", dest="base", metavar="MODEL", help="shipped model or weights .pt")
+    p.add_argument(
+        "--holdout-every", type=int, default=5, help="keep every Nth pair out to judge by (5)"
+    )
+    p.add_argument(
+        "--no-replay",
+        dest="replay",
+        action="store_false",
+        help="train on DIR alone, without the original data (faster; may forget)",
+    )
+    p.add_argument("--dev", nargs="*", default=[], help="also compare on these pair folders")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in out_dir")
     p.add_argument("--steps", type=int, help="override the config's step count")
     p.add_argument(
@@ -58,6 +80,11 @@ def _need_torch() -> bool:
 def run_train(args) -> int:
     if not _need_torch():
         return 2
+    if args.finetune or args.base:
+        return run_finetune(args)
+    if not args.config:
+        fail("give --config RECIPE, or --finetune DIR --from MODEL")
+        return 2
     from skucut._files import load_mapping
 
     raw = load_mapping(args.config)
@@ -79,6 +106,45 @@ def run_train(args) -> int:
         return 2
     cfg = dataclasses.replace(cfg, **given)
     print(run(cfg, resume=not args.fresh, stop_after=args.stop_after))
+    return 0
+
+
+def run_finetune(args) -> int:
+    from pathlib import Path
+
+    from skucut.errors import SkucutError
+    from skucut.export import export_onnx
+    from skucut.train.finetune import compare, plan_finetune
+    from skucut.train.loop import train
+
+    if not (args.finetune and args.base):
+        fail("fine-tuning needs both --finetune DIR and --from MODEL")
+        return 2
+    out = Path(args.out_dir or f"runs/finetune-{Path(args.base).stem}")
+    try:
+        plan = plan_finetune(
+            args.finetune, args.base, out, args.steps or 300, args.holdout_every, args.replay,
+            args.dev,
+        )  # fmt: skip
+    except (SkucutError, ValueError, OSError) as exc:
+        fail(str(exc))
+        return getattr(exc, "exit_code", 2)
+    cfg = plan.config
+    print(f"fine-tuning {args.base} on {args.finetune}: {cfg.steps} steps -> {out}")
+    best = train(cfg, resume=not args.fresh, stop_after=args.stop_after)
+    tuned = out / "model.onnx"
+    export_onnx(best, tuned)
+    base = plan.base_model
+    if base is None:  # weights given by path: export them too, to compare like with like
+        base = out / "base.onnx"
+        export_onnx(cfg.init_from, base)
+    results = compare(base, tuned, [str(plan.holdout), *args.dev], out)
+    print(f"{'set':<16}{'model':<12}{'IoU':>8}{'S':>8}{'BF1':>8}")
+    for label, sets in results.items():
+        for name, m in sets.items():
+            print(f"{name:<16}{label:<12}{m['iou']:>8.4f}{m['s_measure']:>8.4f}"
+                  f"{m['boundary_f1']:>8.4f}")  # fmt: skip
+    print(f"fine-tuned model: {tuned} (use it with -m {tuned}); table in {out}/comparison.json")
     return 0
 
 

@@ -48,6 +48,9 @@ class TrainConfig:
     # relative to it, so `skucut train --data-root DIR` can point a config at an unpacked pack.
     data_root: str = ""
     train_dirs: list[str] = field(default_factory=list)
+    # How many times each train folder's pairs are used per pass (parallel to train_dirs;
+    # empty = once each): a small folder (a shop's corrections) gets its share this way.
+    train_repeats: list[int] = field(default_factory=list)
     val_dirs: list[str] = field(default_factory=list)
     max_side: int = 320  # pairs are kept in memory at most this big
     # Train folders whose masks are whole people wearing the product (e.g. train/ccp): in shop

@@ -81,15 +81,21 @@ def param_groups(model, cfg: TrainConfig) -> list[dict]:
 
 
 def training_pairs(cfg: TrainConfig) -> list:
-    """The real pairs of ``cfg.train_dirs``, people's skin and heads ignored in ``worn_dirs``."""
+    """The real pairs of ``cfg.train_dirs`` (each repeated per ``train_repeats``), people's
+    skin and heads ignored in ``worn_dirs``."""
     unknown = sorted(set(cfg.worn_dirs) - set(cfg.train_dirs))
     if unknown:
         raise ValueError(f"worn_dirs must be train_dirs too: {', '.join(unknown)}")
-    return [
-        ignore_wearer(pair) if folder in cfg.worn_dirs else pair
-        for folder in cfg.train_dirs
-        for pair in load_pairs([folder], cfg.max_side)
-    ]
+    repeats = cfg.train_repeats or [1] * len(cfg.train_dirs)
+    if len(repeats) != len(cfg.train_dirs) or min(repeats, default=1) < 1:
+        raise ValueError("train_repeats needs one whole number >= 1 per train_dirs folder")
+    pairs = []
+    for folder, times in zip(cfg.train_dirs, repeats, strict=True):
+        loaded = load_pairs([folder], cfg.max_side)
+        if folder in cfg.worn_dirs:
+            loaded = [ignore_wearer(pair) for pair in loaded]
+        pairs += loaded * times
+    return pairs
 
 
 def training_samples(cfg: TrainConfig, pairs: list, mean, std):

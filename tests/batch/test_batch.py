@@ -232,6 +232,9 @@ def test_ray_engine_on_a_local_two_cpu_cluster(tmp_path, tiny_model):
     finally:
         ray.shutdown()
     _assert_complete(tmp_path / "out", {p.stem + ".png" for p in photos}, tmp_path / "run")
+    with sqlite3.connect(tmp_path / "run" / "state.sqlite") as con:
+        reviews = con.execute("SELECT needs_review, reason FROM items").fetchall()
+    assert {(n, r.split(":")[0]) for n, r in reviews} == {(1, "empty cutout")}  # via Ray too
     # The same run state resumes with the other engine (once this one let go): nothing to do.
     state.close()
     assert execute(RunState.open(tmp_path / "run"), "local", workers=1) == {"done": 6}

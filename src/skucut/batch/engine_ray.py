@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from skucut.batch.state import RunState, Task
-from skucut.batch.worker import Result, init_worker, process
+from skucut.batch.worker import ROW_COLUMNS, Result, init_worker, process
 
 BATCH_SIZE = 4
 
@@ -31,13 +31,8 @@ class _Remover:
                 batch["id"], batch["source"], batch["output"], batch["options"], strict=True
             )
         ]
-        return {
-            "id": [r.id for r in results],
-            "output_uri": [r.output_uri or "" for r in results],
-            "checksum": [r.checksum or "" for r in results],
-            "error": [r.error or "" for r in results],
-            "permanent": [r.permanent for r in results],
-        }
+        rows = [r.as_row() for r in results]
+        return {key: [row[key] for row in rows] for key in ROW_COLUMNS}
 
 
 def run_ray(
@@ -65,12 +60,4 @@ def run_ray(
         batch_format="numpy",
     )
     for row in results.iter_rows():
-        record(
-            Result(
-                int(row["id"]),
-                row["output_uri"] or None,
-                row["checksum"] or None,
-                row["error"] or None,
-                bool(row["permanent"]),
-            )
-        )
+        record(Result.from_row(row))

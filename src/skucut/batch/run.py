@@ -38,7 +38,7 @@ def execute(state: RunState, engine: str, workers: int, address: str | None = No
 
     def record(result: Result) -> None:
         if result.error is None:
-            state.mark_done(result.id, result.output_uri, result.checksum)
+            state.mark_done(result.id, result.output_uri, result.checksum, result.review)
         else:
             state.mark_failed(result.id, result.error, 0 if result.permanent else max_attempts)
         bar.update(1)
@@ -64,7 +64,19 @@ def execute(state: RunState, engine: str, workers: int, address: str | None = No
     remove_stale_temps(config["output"])  # from workers killed mid-write, now or in a past run
     if state.counts().get("failed"):
         print(f"skucut: failures listed in {state.write_failures()}", file=sys.stderr)
+    if state.review_counts()[0]:
+        print(f"skucut: images to review listed in {state.write_review_list()}", file=sys.stderr)
     return state.counts()
+
+
+def summary(state: RunState) -> str:
+    """One line for the end of a run: done, failed, needs review, and where to look."""
+    counts = state.counts()
+    flagged, _ = state.review_counts()
+    line = f"{counts.get('done', 0)} done, {counts.get('failed', 0)} failed, {flagged} need review"
+    if flagged:
+        line += f" (contact sheet: skucut batch review {state.dir})"
+    return line
 
 
 def status_lines(state: RunState) -> list[str]:
@@ -72,6 +84,10 @@ def status_lines(state: RunState) -> list[str]:
     total = sum(counts.values())
     lines = [f"run: {state.dir}", f"items: {total}"]
     lines += [f"  {k}: {counts.get(k, 0)}" for k in ("done", "pending", "running", "failed")]
+    flagged, unscored = state.review_counts()
+    lines.append(f"needs review: {flagged}")
+    if unscored:
+        lines.append(f"not scored: {unscored} (done by a skucut without review scores)")
     rate = state.throughput()
     if rate:
         lines.append(f"throughput: {rate:.2f} images/s of execution time")

@@ -7,12 +7,17 @@ even by kill -9). An item is ``pending`` until a worker takes it (``running``), 
 never be done (a bad manifest row, a FIFO) is ``failed`` from the start. Reopening a run turns
 ``running`` back into ``pending``: work that was in flight when the run stopped is simply done
 again, and outputs are written atomically, so nothing is ever left half-written or counted twice.
+
+A done item also keeps its review (``skucut.review``): the confidence, whether a person should
+look at it and why. Runs made before these columns existed gain them when an engine opens them;
+a read-only look (``status``, ``review``) sees them as empty instead, never changing the file.
 """
 
 from __future__ import annotations
 
 import csv
 import fcntl
+import io
 import json
 import os
 import shutil
@@ -21,7 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from skucut._files import write_atomic
 from skucut.batch.items import Item
+from skucut.review import Review
 
 DB_NAME = "state.sqlite"
 LOCK_NAME = "lock"
@@ -31,7 +38,12 @@ class RunInUse(RuntimeError):
     """Another process is running this run folder."""
 
 
-SCHEMA = """
+# Added with the review queue; NULL until the item is done (or when an earlier skucut did it).
+REVIEW_COLUMNS = {"confidence": "REAL", "needs_review": "INTEGER", "reason": "TEXT"}
+_REVIEW_SQL = ", ".join(f"{name} {kind}" for name, kind in REVIEW_COLUMNS.items())
+
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (
     id INTEGER PRIMARY KEY,
@@ -43,10 +55,14 @@ CREATE TABLE IF NOT EXISTS items (
     error TEXT,
     output_uri TEXT,
     checksum TEXT,
-    updated REAL
+    updated REAL,
+    """
+    + _REVIEW_SQL
+    + """
 );
 CREATE INDEX IF NOT EXISTS items_status ON items(status);
 """
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,16 @@ class Task:
     source: str
     output: str
     options: dict
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A done item that needs review."""
+
+    source: str
+    output_uri: str
+    confidence: float
+    reason: str
 
 
 def _lock(run_dir: Path) -> int:
@@ -114,9 +140,25 @@ class RunState:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across kill -9
             self.db.executescript(SCHEMA)
+            self._add_review_columns()
         except BaseException:
             self._release()
             raise
+
+    def _add_review_columns(self) -> None:
+        """Give a run made by an earlier skucut the review columns: for real when this process
+        holds the lock, else as a temporary view that shadows the table for this connection
+        alone (a look must not write: an earlier engine may be running the run)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(items)")}
+        missing = [k for k in REVIEW_COLUMNS if k not in have]
+        if not missing:
+            return
+        if self._lock is not None:
+            for name in missing:
+                self.db.execute(f"ALTER TABLE items ADD COLUMN {name} {REVIEW_COLUMNS[name]}")
+        else:
+            nulls = ", ".join(f"NULL AS {name}" for name in missing)
+            self.db.execute(f"CREATE TEMP VIEW items AS SELECT *, {nulls} FROM main.items")
 
     @classmethod
     def create(cls, run_dir: str | Path, items: list[Item], config: dict) -> RunState:
@@ -145,7 +187,7 @@ class RunState:
 
     @classmethod
     def inspect(cls, run_dir: str | Path) -> RunState:
-        """The run, to read (``status``) while an engine may be running it."""
+        """The run, to read (``status``, ``review``) while an engine may be running it."""
         _check_exists(run_dir)
         return cls(run_dir)
 
@@ -173,11 +215,19 @@ class RunState:
                 ((time.time(), i) for i in ids),
             )
 
-    def mark_done(self, item_id: int, output_uri: str, checksum: str) -> None:
+    def mark_done(self, item_id: int, output_uri: str, checksum: str, review: Review) -> None:
         self.db.execute(
-            "UPDATE items SET status='done', error=NULL, output_uri=?, checksum=?, updated=? "
-            "WHERE id=?",
-            (output_uri, checksum, time.time(), item_id),
+            "UPDATE items SET status='done', error=NULL, output_uri=?, checksum=?, updated=?, "
+            "confidence=?, needs_review=?, reason=? WHERE id=?",
+            (
+                output_uri,
+                checksum,
+                time.time(),
+                review.confidence,
+                review.needs_review,
+                review.reason,
+                item_id,
+            ),
         )
 
     def mark_failed(self, item_id: int, error: str, max_attempts: int) -> None:
@@ -199,6 +249,22 @@ class RunState:
         rows = self.db.execute("SELECT status, COUNT(*) FROM items GROUP BY status")
         return {status: n for status, n in rows}
 
+    def review_counts(self) -> tuple[int, int]:
+        """Done items that need review, and done items with no review (an earlier skucut's)."""
+        flagged, unscored = self.db.execute(
+            "SELECT SUM(needs_review = 1), SUM(needs_review IS NULL) FROM items WHERE status='done'"
+        ).fetchone()
+        return flagged or 0, unscored or 0
+
+    def flagged(self, limit: int = -1) -> list[Flagged]:
+        """Done items that need review, least confident first (-1: all of them)."""
+        rows = self.db.execute(
+            "SELECT source, output_uri, confidence, reason FROM items "
+            "WHERE status='done' AND needs_review = 1 ORDER BY confidence, id LIMIT ?",
+            (limit,),
+        )
+        return [Flagged(*row) for row in rows]
+
     def add_active_time(self, seconds: float) -> None:
         """Wall time spent executing, summed over the run's sessions (resumes included)."""
         self.db.execute(
@@ -214,17 +280,25 @@ class RunState:
         return done / float(row[0]) if row and float(row[0]) > 0 else None
 
     def write_failures(self) -> Path:
-        path = self.dir / "failures.csv"
         rows = self.db.execute(
             "SELECT source, output, attempts, error FROM items WHERE status='failed' ORDER BY id"
         )
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["source", "output", "attempts", "error"])  # one row per item
-            writer.writerows(rows)
-        tmp.replace(path)
-        return path
+        return self._write_csv("failures.csv", ["source", "output", "attempts", "error"], rows)
+
+    def write_review_list(self) -> Path:
+        """``review.csv``: the flagged items, least confident first, for a person or a script."""
+        rows = ((f.source, f.output_uri, round(f.confidence, 4), f.reason) for f in self.flagged())
+        return self._write_csv("review.csv", ["source", "output", "confidence", "reason"], rows)
+
+    def _write_csv(self, name: str, header: list[str], rows) -> Path:
+        """One row per item, replacing the previous report whole (a unique temp file: ``batch
+        review`` may write review.csv while the engine does)."""
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(header)
+        writer.writerows(rows)
+        write_atomic(self.dir / name, text.getvalue().encode())
+        return self.dir / name
 
     def close(self) -> None:
         self.db.close()

@@ -13,6 +13,7 @@ from skucut.batch.state import Task
 from skucut.batch.storage import file_key, read_bytes, write_bytes
 from skucut.errors import SkucutError
 from skucut.pipeline import load_segmenter, remove_bytes
+from skucut.review import Review
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,38 @@ class Result:
     checksum: str | None = None
     error: str | None = None
     permanent: bool = False  # retrying cannot help (a corrupt image, a bad option)
+    review: Review | None = None  # of a done item: does a person need to look at it?
+
+    def as_row(self) -> dict:
+        """Plain columns (no None, no objects) for engines that ship results as tables."""
+        review = self.review or Review(0.0, False)
+        return {
+            "id": self.id,
+            "output_uri": self.output_uri or "",
+            "checksum": self.checksum or "",
+            "error": self.error or "",
+            "permanent": self.permanent,
+            "confidence": review.confidence,
+            "needs_review": review.needs_review,
+            "reason": review.reason,
+        }
+
+    @classmethod
+    def from_row(cls, row) -> Result:
+        """The inverse of ``as_row`` (numpy scalars welcome)."""
+        done = not row["error"]
+        review = Review(float(row["confidence"]), bool(row["needs_review"]), str(row["reason"]))
+        return cls(
+            int(row["id"]),
+            str(row["output_uri"]) if done else None,
+            str(row["checksum"]) if done else None,
+            None if done else str(row["error"]),
+            bool(row["permanent"]),
+            review if done else None,
+        )
+
+
+ROW_COLUMNS = tuple(Result(0).as_row())  # a table of results has them even when empty
 
 
 def init_worker(model: str | None, parent: int | None = None) -> None:
@@ -49,7 +82,7 @@ def process(task: Task, base: dict, output_root: str) -> Result:
         if file_key(uri) == file_key(task.source):
             raise ValueError(f"output {uri} would overwrite its input")
         result = remove_bytes(read_bytes(task.source), options)
-        return Result(task.id, uri, write_bytes(uri, result.data))
+        return Result(task.id, uri, write_bytes(uri, result.data), review=result.review)
     except (SkucutError, ValueError) as exc:
         return Result(task.id, error=str(exc), permanent=True)
     except OSError as exc:  # storage or network: may work next time

@@ -1,4 +1,5 @@
-"""skucut batch INPUT... -o OUTPUT | --resume RUN | status RUN: resumable catalogue runs."""
+"""skucut batch INPUT... -o OUTPUT | --resume RUN | status RUN | review RUN: resumable catalogue
+runs, and looks at them that never disturb a running engine."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def register(sub) -> None:
         "batch",
         help="resumable batch run over folders, globs, manifests or object storage",
         description="skucut batch INPUT... -o OUTPUT; skucut batch --resume RUN; "
-        "skucut batch status RUN",
+        "skucut batch status RUN; skucut batch review RUN (an HTML contact sheet of the "
+        "images that need review)",
     )
     p.add_argument("inputs", nargs="*", help="folders, globs, CSV/JSONL manifests, s3:// URIs")
     p.add_argument("-o", "--output", help="output folder or URI (s3://bucket/prefix)")
@@ -27,24 +29,52 @@ def register(sub) -> None:
     p.add_argument("-f", "--format", default=None, choices=["png", "webp", "jpg"])
     p.add_argument("--quality", type=int, default=None)
     p.add_argument("--mask", action="store_true", default=None)
+    p.add_argument(
+        "--limit",
+        type=int,
+        help="batch review: at most N images on the sheet, least confident first (default 500)",
+    )
     add_output_options(p)
     p.set_defaults(run=run)
 
 
+def _status(state, args) -> int:
+    from skucut.batch.run import status_lines
+
+    print("\n".join(status_lines(state)))
+    return 0
+
+
+def _review(state, args) -> int:
+    from skucut.batch.sheet import DEFAULT_LIMIT, write_sheet
+
+    limit = DEFAULT_LIMIT if args.limit is None else args.limit
+    if limit < 1:
+        fail(f"--limit must be at least 1, got {limit}")
+        return 2
+    flagged, _ = state.review_counts()
+    print(f"{flagged} images need review")
+    print(f"contact sheet: {write_sheet(state, limit)}")
+    print(f"list: {state.write_review_list()}")
+    return 0
+
+
+LOOKS = {"status": _status, "review": _review}  # read a run, never lock it
+
+
 def run(args) -> int:
     from skucut._system import usable_cores
-    from skucut.batch.run import default_run_dir, execute, start, status_lines
+    from skucut.batch.run import default_run_dir, execute, start, summary
     from skucut.batch.state import RunState
 
     workers = args.workers or usable_cores()
     try:
-        if args.inputs[:1] == ["status"]:
+        look = LOOKS.get(args.inputs[0]) if args.inputs else None
+        if look:
             if len(args.inputs) != 2:
-                fail("usage: skucut batch status RUN")
+                fail(f"usage: skucut batch {args.inputs[0]} RUN")
                 return 2
-            state = RunState.inspect(args.inputs[1])  # never disturbs a running engine
-            print("\n".join(status_lines(state)))
-            return 0
+            return look(RunState.inspect(args.inputs[1]), args)  # never disturbs an engine
         if args.resume:
             state = RunState.open(args.resume)
         else:
@@ -63,5 +93,5 @@ def run(args) -> int:
     except (ValueError, OSError, RuntimeError) as exc:
         fail(str(exc))
         return 2
-    print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    print(f"skucut: {summary(state)}")
     return 1 if counts.get("failed") else 0

@@ -26,6 +26,17 @@ def register(sub) -> None:
     pack.add_argument("--max-side", type=int, default=320, help="longest side of pair images")
     pack.add_argument("--quality", type=int, default=80, help="WebP quality of photos")
     pack.set_defaults(run=run_pack)
+    pseudo = actions.add_parser(
+        "pseudo-label",
+        help="label unlabeled photos with a trained model, keeping only sure pixels (self-training)",
+    )
+    pseudo.add_argument("photos", help="folder of unlabeled photos (never an eval set)")
+    pseudo.add_argument("-o", "--output", required=True, help="images/ + masks/ folder to write")
+    pseudo.add_argument("-m", "--model", required=True, help="the labelling model (.onnx or name)")
+    pseudo.add_argument(
+        "--sure", type=float, default=0.9, help="probability a pixel needs to be labelled (0.9)"
+    )
+    pseudo.set_defaults(run=run_pseudo)
 
 
 def run_pack(args) -> int:
@@ -59,6 +70,22 @@ def run_pack(args) -> int:
     print(
         f"{summary.files} files from {len(summary.folders)} folders -> {args.output} ({mib:.1f} MiB)"
     )
+    return 0
+
+
+def run_pseudo(args) -> int:
+    from skucut.catalog import resolve_model
+    from skucut.data.pseudo import pseudo_label
+    from skucut.errors import SkucutError
+
+    try:
+        report = pseudo_label(resolve_model(args.model), args.photos, args.output, args.sure)
+    except (SkucutError, ValueError, OSError) as exc:
+        fail(str(exc))
+        return getattr(exc, "exit_code", 2)
+    print(f"{report.written} pairs -> {args.output}; {len(report.skipped)} photos left out")
+    for name, reason in sorted(report.skipped.items()):
+        print(f"  left out {name}: {reason}")
     return 0
 
 

@@ -71,6 +71,11 @@ class TrainConfig:
     encoder_weights: str = ""
     encoder_lr_scale: float = 1.0  # the encoder's learning rate relative to lr
     freeze_encoder_bn: bool = False  # keep the encoder's pretrained BatchNorm statistics
+    # Distillation: a trained model (checkpoint or weights .pt) whose probabilities the
+    # student also learns, on every pixel (the ignore band and pseudo-labels' unsure pixels
+    # too), weighted by distill_weight beside the labels' losses.
+    teacher: str = ""
+    distill_weight: float = 0.0
     # Structured channel pruning (skucut.optimize.prune) of the init_from weights to this share
     # of their FLOPs before training, which then fine-tunes the narrower net (0 = off).
     prune_flops: float = 0.0

@@ -80,6 +80,27 @@ def param_groups(model, cfg: TrainConfig) -> list[dict]:
     ]
 
 
+def load_teacher(path: str, student_norm, device):
+    """A function: student-normalised images -> the teacher's probabilities (no gradient).
+
+    The images are re-normalised to the teacher's own mean and std first (the encoders of the
+    two may have been trained with different ones)."""
+    from skucut.export.onnx_export import load_trained_model
+
+    teacher, cfg = load_trained_model(path)
+    teacher = teacher.to(device).to(memory_format=torch.channels_last)
+    scale = torch.tensor(student_norm[1], device=device).view(1, 3, 1, 1)
+    shift = torch.tensor(student_norm[0], device=device).view(1, 3, 1, 1)
+    t_mean = torch.tensor(cfg.mean, device=device).view(1, 3, 1, 1)
+    t_std = torch.tensor(cfg.std, device=device).view(1, 3, 1, 1)
+
+    @torch.no_grad()
+    def probabilities(image: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(teacher((image * scale + shift - t_mean) / t_std).float())
+
+    return probabilities
+
+
 def training_pairs(cfg: TrainConfig) -> list:
     """The real pairs of ``cfg.train_dirs`` (each repeated per ``train_repeats``), people's
     skin and heads ignored in ``worn_dirs``."""
@@ -245,13 +266,17 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         for d in cfg.val_dirs
     }
 
+    teach = load_teacher(cfg.teacher, (mean, std), device) if cfg.teacher else None
+
     def loss_fn(batch):
         batch = rescale_batch(
             {k: v.to(device) for k, v in batch.items()}, step_side(cfg, loop.step)
         )
         batch["image"] = batch["image"].to(memory_format=torch.channels_last)
         with autocast():
-            parts, _ = segmentation_step(model, batch, cfg.loss_weights)
+            if teach:
+                batch["teacher"] = teach(batch["image"])
+            parts, _ = segmentation_step(model, batch, cfg.loss_weights, cfg.distill_weight)
         return parts["loss"], {k: v.detach() for k, v in parts.items()}
 
     return loop.run(

@@ -19,11 +19,17 @@ def _mix(logits, batch, weights: dict[str, float]) -> dict[str, torch.Tensor]:
     return {name: LOSSES[name](logits, batch["target"], batch["valid"]) for name in weights}
 
 
-def segmentation_step(model, batch: dict[str, torch.Tensor], weights: dict[str, float]):
+def segmentation_step(
+    model, batch: dict[str, torch.Tensor], weights: dict[str, float], distill_weight: float = 0.0
+):
+    """``batch["teacher"]`` (optional): a teacher's probabilities, learnt on every pixel."""
     out = model(batch["image"])
     logits, aux = out if isinstance(out, tuple) else (out, [])
     parts = _mix(logits, batch, weights)
     total = sum(weights[name] * value for name, value in parts.items())
+    if "teacher" in batch:
+        parts["distill"] = F.binary_cross_entropy_with_logits(logits.float(), batch["teacher"])
+        total = total + distill_weight * parts["distill"]
     for low_res in aux:
         up = F.interpolate(low_res, size=logits.shape[-2:], mode="bilinear", align_corners=False)
         aux_parts = _mix(up, batch, weights)

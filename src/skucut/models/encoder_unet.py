@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from skucut.models._decoder import edge_refined_output, top_down
 from skucut.models._registry import register_model
 from skucut.models.encoders import create_encoder, encoder_spec, load_pretrained
 
@@ -123,20 +124,11 @@ class EncoderUNet(nn.Module):
                 f"input H and W must be multiples of {self.stride}, got {tuple(image.shape)}"
             )
         features = self.encoder.features(image)
-        x = self.context(features[-1])
-        decoded = []  # decoder outputs at strides 16, 8, 4, 2
-        for skip, feature, fuse in zip(self.skips, reversed(features[:-1]), self.fuse, strict=True):
-            x = F.interpolate(x, size=feature.shape[-2:], mode="bilinear", align_corners=False)
-            x = fuse(x + skip(feature))
-            decoded.append(x)
-        coarse = F.interpolate(
-            self.coarse_head(x), size=image.shape[-2:], mode="bilinear", align_corners=False
+        # decoder outputs at strides 16, 8, 4, 2
+        decoded = top_down(
+            self.context(features[-1]), reversed(features[:-1]), self.skips, self.fuse
         )
-        logits = coarse + self.edge_head(torch.cat([coarse, image], dim=1))
-        if not self.training:
-            return logits
-        aux = [head(out) for head, out in zip(self.aux_heads, decoded[:2], strict=True)]
-        return logits, aux
+        return edge_refined_output(self, image, decoded)
 
 
 @register_model("fast-unet")

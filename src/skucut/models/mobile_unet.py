@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from skucut.models._decoder import edge_refined_output, top_down
 from skucut.models._registry import register_model
 
 
@@ -94,21 +94,9 @@ class MobileUNet(nn.Module):
             x = stage(x)
             features.append(x)
         x = self.context(x) + self.global_context(x.mean(dim=(2, 3), keepdim=True))
-        decoded = []  # decoder outputs at strides 16, 8, 4, 2
-        for skip, feature, fuse in zip(
-            reversed(self.skips), reversed(features[:-1]), reversed(self.fuse), strict=True
-        ):
-            x = F.interpolate(x, size=feature.shape[-2:], mode="bilinear", align_corners=False)
-            x = fuse(x + skip(feature))
-            decoded.append(x)
-        coarse = F.interpolate(
-            self.coarse_head(x), size=image.shape[-2:], mode="bilinear", align_corners=False
-        )
-        logits = coarse + self.edge_head(torch.cat([coarse, image], dim=1))
-        if not self.training:
-            return logits
-        aux = [head(out) for head, out in zip(self.aux_heads, decoded[:2], strict=True)]
-        return logits, aux
+        # decoder outputs at strides 16, 8, 4, 2
+        decoded = top_down(x, reversed(features[:-1]), reversed(self.skips), reversed(self.fuse))
+        return edge_refined_output(self, image, decoded)
 
 
 @register_model("mobile-unet")

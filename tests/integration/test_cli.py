@@ -187,3 +187,35 @@ def test_options_override_preset_and_bad_options_fail_cleanly(tmp_path):
     assert missing_bg.returncode != 0 and b"Traceback" not in missing_bg.stderr
     listed = skucut("presets")
     assert listed.returncode == 0 and b"white-main" in listed.stdout
+
+
+def test_help_groups_commands_and_states_every_default():
+    top = skucut("--help").stdout.decode()
+    assert top.splitlines()[2].startswith("skucut: remove the background of product photos")
+    use, build = top.index("\nuse:\n"), top.index("\nbuild and measure models:\n")
+    for command in ("remove", "batch", "serve", "upscale", "models", "presets"):
+        assert use < top.index(f"\n  {command} ") < build
+    for command in ("train", "eval", "export", "quantize", "prune", "bench", "data"):
+        assert build < top.index(f"\n  {command} ")
+    from skucut.cli import build_parser
+
+    remove = build_parser()._subparsers._group_actions[0].choices["remove"]
+    for action in remove._actions:
+        if action.option_strings and action.dest not in ("help", "output"):
+            assert "default" in action.help, action.option_strings  # choices: in the metavar
+    text = skucut("remove", "--help").stdout.decode()
+    assert "{none,guided,fast,quality}" in text and "white-main, white-shadow" in text
+    examples = text[text.index("\nexamples:\n") :]
+    assert "--preset white-main" in examples and "--watch" in examples
+
+
+def test_mask_with_a_preset_or_composition_is_refused(tmp_path):
+    out = tmp_path / "out"
+    for extra in (["--preset", "white-main"], ["--canvas", "300x300", "--shadow", "drop"]):
+        result = skucut("remove", str(EXAMPLE), "-o", str(out), "--mask", *extra)
+        assert result.returncode == 2, result.stderr.decode()
+        (line,) = result.stderr.decode().splitlines()
+        assert line.startswith("skucut: error: --mask writes the alpha only, so ")
+        assert extra[0] in line and not out.exists()
+    harmless = skucut("remove", str(EXAMPLE), "-o", str(out), "--mask", "-f", "png")
+    assert harmless.returncode == 0 and Image.open(out / "coffee.png").mode == "L"

@@ -106,7 +106,7 @@ def test_batch_answers_a_zip_and_lists_failures(client):
     response = client.post("/v1/remove/batch?mask=true", files=files)
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert sorted(archive.namelist()) == ["a-2.png", "a.png", "errors.json"]
+    assert sorted(archive.namelist()) == ["a-2.png", "a.png", "errors.json", "report.json"]
     [failed] = json.loads(archive.read("errors.json"))
     assert failed["file"] == "bad.jpg" and failed["part"] == 3
     assert failed["error"] == "invalid_image" and failed["detail"]

@@ -79,7 +79,8 @@ def test_batches_account_for_every_file(client):
         errors = (
             json.loads(archive.read("errors.json")) if "errors.json" in archive.namelist() else []
         )
-        written = {n.rsplit(".", 1)[0] for n in archive.namelist() if n != "errors.json"}
+        reports = ("errors.json", "report.json")
+        written = {n.rsplit(".", 1)[0] for n in archive.namelist() if n not in reports}
         failed = {e["file"].rsplit(".", 1)[0] for e in errors}
         names = {name.rsplit(".", 1)[0] for name, _, _ in chunk}
         assert written | failed == names and not written & failed

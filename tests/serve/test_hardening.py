@@ -314,7 +314,14 @@ def test_batch_names_are_safe_and_every_failure_is_reported(client):
     response = client.post("/v1/remove/batch?mask=true", **_multipart(parts))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert sorted(archive.namelist()) == ["errors.json", "image-4.png", "x.png", "y.png", "z.png"]
+    assert sorted(archive.namelist()) == [
+        "errors.json",
+        "image-4.png",
+        "report.json",
+        "x.png",
+        "y.png",
+        "z.png",
+    ]
     errors = json.loads(archive.read("errors.json"))
     assert [(e["file"], e["part"], e["error"]) for e in errors] == [
         ("bad.jpg", 5, "invalid_image"),

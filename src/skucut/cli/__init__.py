@@ -1,4 +1,4 @@
-"""Command line: thin commands over the pipeline, training, export and evaluation."""
+"""Command line: ``skucut COMMAND``; commands for users first, then for building models."""
 
 from __future__ import annotations
 
@@ -21,26 +21,56 @@ from skucut.cli import (
     upscale,
 )
 
+DESCRIPTION = "skucut: remove the background of product photos (CLI, web page and HTTP API)."
+USER_COMMANDS = (remove, batch, serve, upscale, models, presets)
+BUILD_COMMANDS = (train, evaluate, quantize, bench, data)
+EXAMPLES = """\
+examples:
+  skucut remove photo.jpg -o cutout.png
+  skucut remove shop/ -o out/ --preset white-main
+  skucut remove --watch inbox/ -o out/
+  skucut serve                      # web page at http://127.0.0.1:8000/
+
+'skucut COMMAND --help' shows a command's options."""
+
+
+class _Listed:
+    """Registers commands on the real sub-parsers and keeps each one's help line for the
+    grouped listing (argparse can only list all commands in one block)."""
+
+    def __init__(self, sub):
+        self.sub, self.helps = sub, {}
+
+    def add_parser(self, name: str, **kwargs):
+        self.helps[name] = kwargs.pop("help", "")
+        return self.sub.add_parser(name, **kwargs)
+
+
+def _listing(groups: dict[str, dict[str, str]]) -> str:
+    """The commands under their group titles, help lines in one column."""
+    width = max(len(name) for helps in groups.values() for name in helps) + 2
+    blocks = [
+        "\n".join([f"{title}:", *(f"  {n:<{width}}{h}" for n, h in helps.items())])
+        for title, helps in groups.items()
+    ]
+    return "\n\n".join(blocks)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skucut", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"skucut {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    modules = (
-        remove,
-        upscale,
-        batch,
-        models,
-        presets,
-        serve,
-        train,
-        evaluate,
-        data,
-        quantize,
-        bench,
+    parser = argparse.ArgumentParser(
+        prog="skucut", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES
     )
-    for module in modules:
-        module.register(sub)
+    parser.add_argument("--version", action="version", version=f"skucut {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of the commands above"
+    )
+    groups = {}
+    for title, modules in (("use", USER_COMMANDS), ("build and measure models", BUILD_COMMANDS)):
+        listed = _Listed(sub)
+        for module in modules:
+            module.register(listed)
+        groups[title] = listed.helps
+    parser.description = f"{DESCRIPTION}\n\n{_listing(groups)}"
     return parser
 
 

@@ -2,55 +2,135 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import errno
 import glob
 import os
+import signal
 import stat
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from skucut._files import write_atomic
 from skucut._system import usable_cores
+from skucut.catalog import DEFAULT_MODEL
 from skucut.cli._common import fail
+from skucut.compose import ALIGNS, BG_FITS, SHADOWS
 from skucut.errors import SkucutError
 from skucut.io.decode import IMAGE_EXTS
-from skucut.pipeline import RemoveOptions, load_segmenter, prepare, remove_bytes
+from skucut.pipeline import (
+    UPSCALE_CHOICES,
+    RemoveOptions,
+    load_segmenter,
+    prepare,
+    remove_bytes,
+)
+from skucut.presets import BUILTIN
 from skucut.refine import REFINE_MODES
 from skucut.review import Review
 
+EXAMPLES = """\
+examples:
+  skucut remove photo.jpg -o cutout.png                # transparent PNG
+  skucut remove shop/ -o out/ --preset white-main      # marketplace main images
+  skucut remove photo.jpg -o white.jpg --bg-color white
+  skucut remove shop/ -o masks/ --mask                 # alpha masks only
+  skucut remove --watch inbox/ -o out/                 # hot folder, until Ctrl+C
+  cat photo.jpg | skucut remove - > cutout.png"""
+
+
+def _default(name: str):
+    """The option's default, from RemoveOptions (one place for them)."""
+    return RemoveOptions.__dataclass_fields__[name].default
+
 
 def register(sub) -> None:
-    p = sub.add_parser("remove", help="remove the background from images")
-    p.add_argument(
-        "inputs", nargs="+", help="image files, folders (recursive), globs, or - for stdin"
+    p = sub.add_parser(
+        "remove",
+        help="remove the background from images",
+        description="Cut the product out of photos: files, folders, globs, stdin or a hot "
+        "folder (--watch).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-o", "--output", help="output folder, or file for one input; - for stdout")
     p.add_argument(
-        "-m", "--model", default=None, help="model name (see `skucut models`) or .onnx path"
+        "inputs", nargs="*", help="image files, folders (recursive), globs, or - for stdin"
     )
-    p.add_argument("-f", "--format", default=None, choices=["png", "webp", "jpg"])
-    p.add_argument("--quality", type=int, default=None, help="JPEG/WebP quality (default 92)")
-    p.add_argument("--mask", action="store_true", default=None, help="write the alpha only")
+    p.add_argument(
+        "-o", "--output", metavar="OUT", help="output folder, or a file for one input; - for stdout"
+    )
+    p.add_argument(
+        "-m",
+        "--model",
+        default=None,
+        metavar="NAME",
+        help=f"model name (see `skucut models`) or .onnx path (default: {DEFAULT_MODEL})",
+    )
+    p.add_argument(
+        "-f",
+        "--format",
+        default=None,
+        choices=["png", "webp", "jpg"],
+        help=f"output format (default: {_default('format')}, or the preset's, or -o's extension)",
+    )
+    p.add_argument(
+        "--quality",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"JPEG/WebP quality, 1-100 (default: {_default('quality')})",
+    )
+    p.add_argument(
+        "--mask",
+        action="store_true",
+        default=None,
+        help="write only the alpha mask, an 8-bit PNG of the input's size; not with a preset "
+        "or composition options (default: off)",
+    )
     add_output_options(p)
     p.add_argument(
-        "-j", "--jobs", type=int, default=None, help="images processed at once (default: cores)"
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="images processed at once (default: cores)",
     )
     p.add_argument(
         "--skip-existing",
         action="store_true",
-        help="leave outputs that already exist (resume an interrupted folder run)",
+        help="leave outputs that already exist (resume an interrupted folder run; default: off)",
     )
     p.add_argument(
         "--review-list",
         metavar="FILE",
-        help="write the inputs whose cutouts need a person's check (one per line, with why)",
+        help="write the inputs whose cutouts need a person's check, one per line with why "
+        "(default: none; the summary line counts them)",
+    )
+    watch = p.add_argument_group("hot folder")
+    watch.add_argument(
+        "--watch",
+        metavar="DIR",
+        help="process photos as they arrive in DIR (and its sub-folders, kept under -o) until "
+        "Ctrl+C; photos already done are skipped (default: off)",
+    )
+    watch.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="with --watch: a photo is taken once its size and time have not changed for this "
+        "long, so files still being copied are left alone (default: %(default)s)",
     )
     p.set_defaults(run=run)
 
@@ -59,37 +139,111 @@ def add_output_options(p) -> None:
     """Edge and composition options, shared with every command that writes cutouts."""
     edges = p.add_argument_group("edges")
     edges.add_argument(
-        "--refine", choices=list(REFINE_MODES), default=None, help="edge refinement (default fast)"
+        "--refine",
+        choices=list(REFINE_MODES),
+        default=None,
+        help="edge refinement: none, guided (guided filter only, fast), fast (graph cut), "
+        f"quality (graph cut at 1024 px) (default: {_default('refine')})",
     )
-    edges.add_argument("--no-cleanup", dest="cleanup", action="store_false", default=None)
+    edges.add_argument(
+        "--no-cleanup",
+        dest="cleanup",
+        action="store_false",
+        default=None,
+        help="keep the specks and holes the model left (default: cleaned up)",
+    )
     edges.add_argument(
         "--no-decontaminate",
         dest="decontaminate",
         action="store_false",
         default=None,
-        help="keep the original colours in semi-transparent edges",
+        help="keep the original colours in semi-transparent edges (default: decontaminated)",
     )
     edges.add_argument(
         "--upscale",
-        choices=["off", "2", "4", "auto"],
+        choices=list(UPSCALE_CHOICES),
         default=None,
-        help="learned super-resolution of the cutout; auto: when the canvas would enlarge it",
+        help="learned super-resolution of the cutout; auto: when the canvas would enlarge it "
+        f"1.5x or more (default: {_default('upscale')}; canvas presets: auto)",
     )
     out = p.add_argument_group("composition")
-    out.add_argument("--preset", default=None, help="named output recipe (see `skucut presets`)")
-    out.add_argument("--preset-file", default=None, help="TOML/YAML/JSON file of custom presets")
     out.add_argument(
-        "--bg-color", default=None, help="background colour: white, #f0f0f0, 255,255,255"
+        "--preset",
+        default=None,
+        metavar="NAME",
+        help=f"named output recipe: {', '.join(BUILTIN)}, or one from --preset-file; explicit "
+        "options win (default: none; `skucut presets` describes them)",
     )
-    out.add_argument("--bg-image", default=None, help="background photo")
-    out.add_argument("--bg-fit", choices=["fill", "fit"], default=None)
-    out.add_argument("--trim", action="store_true", default=None, help="crop to the product")
-    out.add_argument("--margin", default=None, help="trim margin: pixels or N%%")
-    out.add_argument("--canvas", default=None, help="fixed output size WxH, product centred")
-    out.add_argument("--fill", type=float, default=None, help="product share of the canvas")
-    out.add_argument("--align", choices=["center", "bottom"], default=None)
-    out.add_argument("--shadow", choices=["none", "drop", "contact"], default=None)
-    out.add_argument("--shadow-opacity", type=float, default=None)
+    out.add_argument(
+        "--preset-file",
+        default=None,
+        metavar="FILE",
+        help="TOML/YAML/JSON file of custom presets (default: none)",
+    )
+    out.add_argument(
+        "--bg-color",
+        default=None,
+        metavar="COLOUR",
+        help="background colour: white, #f0f0f0 or 255,255,255 (default: transparent)",
+    )
+    out.add_argument(
+        "--bg-image", default=None, metavar="FILE", help="background photo (default: none)"
+    )
+    out.add_argument(
+        "--bg-fit",
+        choices=list(BG_FITS),
+        default=None,
+        help="fill: cover the output, cropped; fit: inside it, padded with --bg-color "
+        f"(default: {_default('bg_fit')})",
+    )
+    out.add_argument(
+        "--trim",
+        action="store_true",
+        default=None,
+        help="crop to the product plus --margin (default: off)",
+    )
+    out.add_argument(
+        "--margin",
+        default=None,
+        metavar="PX|N%",
+        help="space around a trimmed product: pixels, or N%% of its longer side "
+        f"(default: {_default('margin')})",
+    )
+    out.add_argument(
+        "--canvas",
+        default=None,
+        metavar="WxH",
+        help="fixed output size, e.g. 2000x2000, product scaled to --fill (default: the "
+        "input's size)",
+    )
+    out.add_argument(
+        "--fill",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="share of --canvas the product's longer side fills, 0.05-1 "
+        f"(default: {_default('fill')})",
+    )
+    out.add_argument(
+        "--align",
+        choices=list(ALIGNS),
+        default=None,
+        help="product position on --canvas; bottom: a common baseline "
+        f"(default: {_default('align')})",
+    )
+    out.add_argument(
+        "--shadow",
+        choices=list(SHADOWS),
+        default=None,
+        help=f"shadow under the product (default: {_default('shadow')})",
+    )
+    out.add_argument(
+        "--shadow-opacity",
+        type=float,
+        default=None,
+        metavar="0-1",
+        help=f"0-1 (default: {_default('shadow_opacity')})",
+    )
 
 
 OPTION_NAMES = [
@@ -114,8 +268,38 @@ OPTION_NAMES = [
 ]
 
 
+# What a mask leaves out; given with --mask they would do nothing (the values that change
+# nothing are allowed).
+IGNORED_BY_MASK = {
+    "format": "png",
+    "upscale": "off",
+    "bg_color": None,
+    "bg_image": None,
+    "bg_fit": None,
+    "trim": None,
+    "margin": None,
+    "canvas": None,
+    "fill": None,
+    "align": None,
+    "shadow": "none",
+    "shadow_opacity": None,
+}
+
+
 def options_from_args(args) -> RemoveOptions:
     given = {name: getattr(args, name) for name in OPTION_NAMES}
+    if args.mask:
+        ignored = [f"--preset {args.preset}"] if args.preset else []
+        ignored += [
+            f"--{name.replace('_', '-')}"
+            for name, harmless in IGNORED_BY_MASK.items()
+            if given[name] is not None and given[name] != harmless
+        ]
+        if ignored:
+            raise ValueError(
+                f"--mask writes the alpha only, so {', '.join(ignored)} would be ignored; "
+                "drop --mask or them"
+            )
     return RemoveOptions.build(args.preset, args.preset_file, **given)
 
 
@@ -178,9 +362,74 @@ def clashing_outputs(targets: list[Path]) -> list[str]:
     return sorted(str(t) for t, n in counts.items() if n > 1)
 
 
+@dataclass
+class Tally:
+    """What a run did: its summary line, review list and exit code."""
+
+    done: int = 0
+    failed: int = 0
+    flagged: list[tuple[Path, Review]] = field(default_factory=list)
+    last_error: SkucutError | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def record(self, path: Path, outcome: Review | Exception | None, say: Callable) -> None:
+        if isinstance(outcome, Exception):
+            self.failed += 1
+            self.last_error = outcome if isinstance(outcome, SkucutError) else None
+            say(f"skucut: error: {path}: {one_line(outcome)}")
+            return
+        self.done += 1
+        if isinstance(outcome, Review) and outcome.needs_review:
+            self.flagged.append((path, outcome))
+
+    def finish(self, review_list: str | None) -> int:
+        """Write the review list, print the summary line; the exit code."""
+        if review_list:
+            lines = "".join(f"{path}\t{review.reason}\n" for path, review in self.flagged)
+            write_atomic(Path(review_list), lines.encode())
+        total = self.done + self.failed
+        rate = total / max(time.perf_counter() - self.started, 1e-9)
+        print(
+            f"skucut: {self.done} done, {self.failed} failed, {len(self.flagged)} need review"
+            f" ({rate:.1f} images/s)",
+            file=sys.stderr,
+        )
+        if not self.failed:
+            return 0
+        single = self.last_error is not None and self.failed == total == 1
+        return self.last_error.exit_code if single else 1
+
+
+def processor(options: RemoveOptions, skip_existing: bool, inputs: set[str]) -> Callable:
+    """``process((path, target))``: the cutout's review, None when an existing output was
+    left, or the error (one bad image never stops the rest)."""
+
+    def process(job: tuple[Path, Path]) -> Review | Exception | None:
+        path, target = job
+        try:
+            if os.path.realpath(target) in inputs | {os.path.realpath(path)}:
+                raise FileExistsError("output would overwrite an input; choose another -o")
+            if skip_existing and target.exists():
+                return None
+            result = remove_bytes(read_regular_file(path), options)
+            write_atomic(target, result.data)
+            return result.review
+        except Exception as exc:
+            return exc
+
+    return process
+
+
 def run(args) -> int:
-    items = [] if args.inputs == ["-"] else collect(args.inputs)
-    jobs = max(1, min(args.jobs or usable_cores(), len(items)))
+    if args.watch and args.inputs:
+        fail("give inputs or --watch DIR, not both")
+        return 2
+    if not args.watch and not args.inputs:
+        fail("give image files, folders or globs, - for stdin, or --watch DIR")
+        return 2
+    items = [] if args.inputs in ([], ["-"]) else collect(args.inputs)
+    jobs = max(1, args.jobs or usable_cores())
+    jobs = jobs if args.watch else min(jobs, max(1, len(items)))
     try:
         options = options_from_args(args)
         if jobs > 1:  # parallel images, so one inference thread each (no oversubscription)
@@ -195,6 +444,8 @@ def run(args) -> int:
     if not args.output:
         fail("-o/--output is required for file inputs")
         return 2
+    if args.watch:
+        return watch(args, options, jobs)
     if not items:  # nothing to do is not a failure (an empty inbox), but it is said
         print(f"skucut: no images found in {', '.join(args.inputs)}", file=sys.stderr)
         return 0
@@ -218,24 +469,8 @@ def run(args) -> int:
         )
         return 2
     inputs = {os.path.realpath(p) for p, _ in items}  # realpath: never raises on a link loop
-
-    def process(job: tuple[Path, Path]) -> Review | Exception | None:
-        """The cutout's review; None when an existing output was left; the error if any."""
-        path, target = job
-        try:
-            if os.path.realpath(target) in inputs:
-                raise FileExistsError("output would overwrite an input; choose another -o")
-            if args.skip_existing and target.exists():
-                return None
-            result = remove_bytes(read_regular_file(path), options)
-            write_atomic(target, result.data)
-            return result.review
-        except Exception as exc:  # one bad image is reported; it never stops the rest
-            return exc
-
-    failed, flagged = 0, []
-    last_error: SkucutError | None = None
-    started = time.perf_counter()
+    process = processor(options, args.skip_existing, inputs)
+    tally = Tally()
     bar = tqdm(total=len(items), desc="remove", unit="img", disable=len(items) < 2 or None)
     # Images run in threads (decode, inference, refinement and encoding release the GIL), so
     # one image's decode or PNG encode overlaps another's inference.
@@ -245,26 +480,123 @@ def run(args) -> int:
             work, ordered_map(pool, process, work, 2 * jobs), strict=True
         ):
             bar.update(1)
-            if isinstance(outcome, Review) and outcome.needs_review:
-                flagged.append((path, outcome))
-            if not isinstance(outcome, Exception):
-                continue
-            failed += 1
-            last_error = outcome if isinstance(outcome, SkucutError) else None
-            bar.write(f"skucut: error: {path}: {one_line(outcome)}", file=sys.stderr)
+            tally.record(path, outcome, lambda line: bar.write(line, file=sys.stderr))
     bar.close()
-    if args.review_list:
-        lines = "".join(f"{path}\t{review.reason}\n" for path, review in flagged)
-        write_atomic(Path(args.review_list), lines.encode())
-    rate = len(items) / max(time.perf_counter() - started, 1e-9)
-    print(
-        f"skucut: {len(items) - failed} done, {failed} failed, {len(flagged)} need review"
-        f" ({rate:.1f} images/s)",
-        file=sys.stderr,
-    )
-    if failed:
-        return last_error.exit_code if last_error and failed == len(items) == 1 else 1
-    return 0
+    return tally.finish(args.review_list)
+
+
+class HotFolder:
+    """Photos arriving in a folder, each offered once it is complete.
+
+    A file counts as complete once its size and modification time have not changed for
+    ``settle`` seconds (a copy in progress keeps changing them). Hidden names (.x.jpg) and
+    names that are not images (x.jpg.part) are never taken, so writing under a temporary name
+    and renaming in works too. A file is offered again only if it changes."""
+
+    def __init__(self, root: Path, settle: float, skip: Path):
+        self.root, self.settle, self.skip = root, settle, skip.resolve()
+        self._seen: dict[Path, tuple[int, int, float]] = {}  # size, mtime, unchanged since
+        self._taken: dict[Path, tuple[int, int]] = {}
+
+    @property
+    def poll_s(self) -> float:
+        return max(0.05, min(1.0, self.settle / 4))
+
+    def complete(self) -> list[tuple[Path, Path]]:
+        """(file, path relative to the folder) of photos complete and not yet taken."""
+        now, found = time.monotonic(), []
+        for path in sorted(self.root.rglob("*")):
+            rel = path.relative_to(self.root)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            signature = _signature(path, self.skip)
+            if signature is None or self._taken.get(path) == signature:
+                continue
+            seen = self._seen.get(path)
+            if seen is None or seen[:2] != signature:
+                self._seen[path] = (*signature, now)
+            elif now - seen[2] >= self.settle and signature[0] > 0:
+                found.append((path, rel))
+        return found
+
+    def take(self, path: Path) -> None:
+        self._taken[path] = self._seen.pop(path)[:2]
+
+
+def _signature(path: Path, skip: Path) -> tuple[int, int] | None:
+    """(size, mtime) of a regular file named like an image outside ``skip`` (an output folder
+    inside the watched one); None for anything else, or a file gone in between."""
+    if path.suffix.lower() not in IMAGE_EXTS:
+        return None
+    try:
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode) or path.resolve().is_relative_to(skip):
+            return None
+    except OSError:  # gone in between, or a looping link
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
+def is_done(path: Path, target: Path) -> bool:
+    """An output at least as new as its photo (an earlier run made it)."""
+    try:
+        return target.stat().st_mtime_ns >= path.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+def watch(args, options: RemoveOptions, jobs: int) -> int:
+    """Process photos as they arrive in args.watch until Ctrl+C (or SIGTERM); then the
+    summary. The photos in flight are finished, nothing new is started."""
+    root, out = Path(args.watch), Path(args.output)
+    if not root.is_dir():
+        fail(f"--watch {root}: not a folder")
+        return 2
+    if out.resolve() == root.resolve():
+        fail("the output folder must not be the watched folder (outputs would be taken as new)")
+        return 2
+    folder, tally = HotFolder(root, args.settle, out), Tally()
+    process = processor(options, skip_existing=False, inputs=set())
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    say(f"skucut: watching {root} -> {out} (Ctrl+C stops)")
+    with _stopped_by_signals() as stop, ThreadPoolExecutor(jobs) as pool:
+        while not stop.is_set():
+            work = []
+            for path, rel in folder.complete():
+                target = out / rel.with_suffix("." + options.extension)
+                if is_done(path, target):
+                    folder.take(path)
+                else:
+                    work.append((path, target))
+            pending = (job for job in work if not stop.is_set())  # none started after Ctrl+C
+            results = ordered_map(pool, process, pending, 2 * jobs)
+            for (path, target), outcome in zip(work, results, strict=False):  # fewer if stopped
+                folder.take(path)
+                tally.record(path, outcome, say)
+                if not isinstance(outcome, Exception):
+                    note = f" (needs review: {outcome.reason})" if outcome.needs_review else ""
+                    say(f"skucut: {path} -> {target}{note}")
+            stop.wait(folder.poll_s)
+    return tally.finish(args.review_list)
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[threading.Event]:
+    """An event set by the first Ctrl+C or SIGTERM; a second Ctrl+C interrupts at once."""
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        print("skucut: stopping after the photos in progress", file=sys.stderr, flush=True)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def one_line(exc: BaseException) -> str:

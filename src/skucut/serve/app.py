@@ -15,6 +15,7 @@ import time
 import zipfile
 from contextlib import asynccontextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import anyio
@@ -33,6 +34,7 @@ from skucut.pipeline import RemoveOptions, Result, encode, render
 from skucut.presets import BUILTIN
 from skucut.review import Review
 from skucut.serve.errors import ApiError, error_response, install_error_handlers
+from skucut.serve.feedback import Correction, FeedbackStore
 from skucut.serve.fetch import FetchError, fetch
 from skucut.serve.limits import Admission, BodyLimit, JobTimeout, QueueFull, SlotTimeout, Ticket
 from skucut.serve.metrics import ServiceMetrics
@@ -49,7 +51,14 @@ from skucut.serve.uploads import (
 )
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
-API_ROUTES = {"/v1/remove", "/v1/remove/batch", "/v1/models", "/v1/presets"}
+API_ROUTES = {
+    "/v1/remove",
+    "/v1/remove/batch",
+    "/v1/feedback",
+    "/v1/config",
+    "/v1/models",
+    "/v1/presets",
+}
 ACCEPTED = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg", "image/jpg": "jpg"}
 
 
@@ -141,6 +150,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     metrics = ServiceMetrics()
     served = ServedModels.of(settings.models)
+    feedback = _feedback_store(settings)
     state = {"ready": False}
 
     @asynccontextmanager
@@ -190,9 +200,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         canvas = options.canvas[0] * options.canvas[1] if options.canvas else 0
         return canvas > settings.heavy_pixels or options.upscale in ("2", "4")
 
-    async def run_job(ticket: Ticket, fn, *args, options: RemoveOptions):
+    async def run_job(ticket: Ticket, fn, *args, heavy: bool = False):
         try:
-            return await ticket.run(fn, *args, heavy=is_heavy(options))
+            return await ticket.run(fn, *args, heavy=heavy)
         except SlotTimeout:
             metrics.rejected.labels("timeout").inc()
             raise ApiError(503, "busy", "no free slot in time", {"Retry-After": "5"}) from None
@@ -283,7 +293,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 if image.error:
                     raise image.error
             job = (image, options, background, ticket.deadline)
-            result = await run_job(ticket, process, *job, options=options)
+            result = await run_job(ticket, process, *job, heavy=is_heavy(options))
         metrics.observe_review(result.review)
         media = "image/png" if options.mask else MEDIA_TYPES[options.format]
         return Response(result.data, media_type=media, headers=review_headers(result.review))
@@ -320,7 +330,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 name = _unique(image.stem, job[0].extension, used)
                 try:
                     args = (archive, name, image, *job, ticket.deadline)
-                    review = await run_job(ticket, add_to_zip, *args, options=job[0])
+                    review = await run_job(ticket, add_to_zip, *args, heavy=is_heavy(job[0]))
                     metrics.observe_review(review)
                     report.append({"file": image.filename, "output": name, **review.as_dict()})
                 except ApiError as exc:
@@ -338,6 +348,43 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             if errors:
                 archive.writestr("errors.json", json.dumps(errors, indent=2))
             archive.writestr("report.json", json.dumps(report, indent=2))
+
+    @app.post(
+        "/v1/feedback",
+        summary="Send a corrected result back, to fine-tune the model on (off by default)",
+        description="Multipart: 'photo' (the original), 'alpha' (the corrected alpha: a grey "
+        "PNG or the alpha of an RGBA PNG, the photo's size), 'model' and 'options' (JSON) as "
+        "used. Stored as a training pair when the server runs with --feedback-dir; 403 "
+        "otherwise, 507 when its folder is full.",
+        openapi_extra={"requestBody": _feedback_body()},
+        responses={200: {"content": {"application/json": {}}}},
+        dependencies=guarded,
+    )
+    async def send_feedback(request: Request):
+        try:
+            if feedback is None:
+                raise ApiError(403, "feedback_disabled", "feedback is turned off on this server")
+            if not is_multipart(request):
+                raise ApiError(400, "not_multipart", "send a multipart form: photo, alpha")
+            async with admit(request) as ticket:
+                form = await read_form(request, ticket)
+                correction = Correction.from_form(form, served)
+                saved = await run_job(ticket, feedback.save, correction)
+        except ApiError:
+            metrics.feedback.labels("refused").inc()
+            raise
+        metrics.feedback.labels("accepted").inc()
+        return saved
+
+    @app.get("/v1/config", summary="What this server offers the web page")
+    async def config():
+        return {
+            "feedback": feedback is not None,
+            "api_key_required": bool(settings.api_keys),
+            "default_model": served.default,
+            "max_upload_bytes": settings.max_upload_bytes,
+            "max_batch_files": settings.max_batch_files,
+        }
 
     @app.get("/v1/models", summary="Served models (and upscalers) with their measured metrics")
     async def models():
@@ -377,6 +424,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     return app
 
 
+def _feedback_store(settings: ServeSettings) -> FeedbackStore | None:
+    if settings.feedback_dir is None:
+        return None
+    return FeedbackStore(
+        Path(settings.feedback_dir),
+        settings.feedback_max_pairs,
+        settings.feedback_max_bytes,
+        settings.max_pixels,
+    )
+
+
 def _zip_response(archive: BinaryIO) -> StreamingResponse:
     size = archive.tell()
 
@@ -407,6 +465,14 @@ def _request_body(multiple: bool) -> dict:
     if not multiple:
         content["application/octet-stream"] = {"schema": file_schema}
     return {"content": content}
+
+
+def _feedback_body() -> dict:
+    binary = {"type": "string", "format": "binary"}
+    properties = {"photo": binary, "alpha": binary, "model": {"type": "string"}}
+    properties["options"] = {"type": "string", "description": "JSON object of options"}
+    schema = {"type": "object", "properties": properties, "required": ["photo", "alpha"]}
+    return {"content": {"multipart/form-data": {"schema": schema}}}
 
 
 def _unique(stem: str, extension: str, used: set[str]) -> str:

@@ -37,6 +37,13 @@ class ServiceMetrics:
             registry=self.registry,
         )  # fmt: skip
 
+        self.feedback = Counter(
+            "skucut_feedback", "User corrections received (POST /v1/feedback)", ["outcome"],
+            registry=self.registry,
+        )  # fmt: skip
+        for outcome in ("accepted", "refused"):  # both series exist from the start, at 0
+            self.feedback.labels(outcome)
+
     def observe_review(self, review) -> None:
         self.confidence.observe(review.confidence)
         if review.needs_review:

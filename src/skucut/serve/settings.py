@@ -29,6 +29,10 @@ class ServeSettings:
     allow_url: bool = False  # fetch inputs by URL (public addresses only)
     url_max_bytes: int = 25 * 1024 * 1024
     url_timeout_s: float = 10.0
+    # User corrections (POST /v1/feedback) are stored here as training pairs; None: off.
+    feedback_dir: str | None = None
+    feedback_max_pairs: int = 10_000
+    feedback_max_bytes: int = 2 * 1024**3
 
     def __post_init__(self) -> None:
         # An empty key would let an empty X-API-Key header in: refuse it rather than drop it,
@@ -37,10 +41,13 @@ class ServeSettings:
             raise ValueError("an API key must not be empty")
         if self.concurrency < 1 or self.queue_size < 0 or self.timeout_s <= 0:
             raise ValueError("concurrency and timeout must be positive, queue size not negative")
+        if self.feedback_max_pairs < 1 or self.feedback_max_bytes < 1:
+            raise ValueError("the feedback folder's limits must be positive")
 
     @classmethod
     def from_env(cls, **overrides) -> ServeSettings:
-        """SKUCUT_API_KEYS (comma-separated), SKUCUT_ALLOW_URL=1, SKUCUT_MAX_UPLOAD_MB, ..."""
+        """SKUCUT_API_KEYS (comma-separated), SKUCUT_ALLOW_URL=1, SKUCUT_MAX_UPLOAD_MB,
+        SKUCUT_FEEDBACK_DIR, ..."""
         env = os.environ
         values: dict = {}
         if env.get("SKUCUT_API_KEYS"):
@@ -49,6 +56,8 @@ class ServeSettings:
             values["allow_url"] = env["SKUCUT_ALLOW_URL"].lower() in ("1", "true", "yes")
         if env.get("SKUCUT_MAX_UPLOAD_MB"):
             values["max_upload_bytes"] = int(float(env["SKUCUT_MAX_UPLOAD_MB"]) * 1024 * 1024)
+        if env.get("SKUCUT_FEEDBACK_DIR"):
+            values["feedback_dir"] = env["SKUCUT_FEEDBACK_DIR"]
         for name, kind in (("concurrency", int), ("queue_size", int), ("timeout_s", float)):
             if env.get(f"SKUCUT_{name.upper()}"):
                 values[name] = kind(env[f"SKUCUT_{name.upper()}"])

@@ -1,28 +1,30 @@
-// skucut web page: upload photos, show before/after, download one or all.
+// skucut web page: a queue of photos, each cut out once by the server and then composed,
+// edited and packed here, so what is downloaded is exactly what is shown.
 "use strict";
 
+import {
+  IDENTITY, canvasOf, drawBackground, drawPlaced, hexColor, patchedLayer, placement,
+} from "./compose.js";
+import { Editor } from "./editor.js";
+import { zipBlob } from "./zip.js";
+
 const $ = (id) => document.getElementById(id);
-const files = [];  // {file, card}
+// Preset fields that change the cutout itself, and those that place it (a server job each);
+// background and format are applied here, without a request.
+const EDGE_FIELDS = ["refine", "cleanup", "decontaminate"];
+const PLACE_FIELDS = ["trim", "margin", "canvas", "fill", "align", "shadow", "shadow_opacity", "upscale"];
+const TYPES = { png: "image/png", webp: "image/webp", jpg: "image/jpeg" };
+const THUMB_SIDE = 1024;  // the "before" image is only shown, never downloaded
+const KEPT_LAYERS = 2;  // placed layers kept per photo (a 2000 px one takes 16 MB)
+const BUSY_RETRIES = 3;  // a 503 (server queue full) is retried after its Retry-After
+const STATE_TEXT = { waiting: "waiting", working: "working…", done: "done", review: "check this", failed: "failed" };
 
-async function loadPresets() {
-  const response = await fetch("/v1/presets");
-  if (!response.ok) return;
-  const { presets } = await response.json();
-  for (const [name, preset] of Object.entries(presets)) {
-    const option = new Option(`${name} — ${preset.description || ""}`, name);
-    $("preset").add(option);
-  }
-}
+const state = { presets: {}, config: { feedback: false }, entries: [], nextId: 1 };
+const background = { mode: "transparent", color: "#ffffff", photo: null, photoUrl: null };
 
-function optionParams() {
-  const params = new URLSearchParams();
-  if ($("preset").value) params.set("preset", $("preset").value);
-  if ($("bg-mode").value === "color") params.set("bg_color", $("bg-color").value);
-  if ($("format").value) params.set("format", $("format").value);
-  return params;
-}
+// ---- server ----------------------------------------------------------------------------
 
-function headers() {
+function authHeaders() {
   const key = $("api-key").value.trim();
   return key ? { "X-API-Key": key } : {};
 }
@@ -36,92 +38,458 @@ async function errorText(response) {
   }
 }
 
-const EXTENSIONS = { "image/png": "png", "image/webp": "webp", "image/jpeg": "jpg" };
+async function getJson(path) {
+  const response = await fetch(path);
+  return response.ok ? response.json() : null;
+}
 
-async function process(entry) {
-  const { file, card } = entry;
-  card.classList.add("busy");
-  card.querySelector(".error").textContent = "";
+async function loadSettings() {
+  const [presets, models, config] = await Promise.all(
+    ["/v1/presets", "/v1/models", "/v1/config"].map(getJson));
+  state.presets = presets?.presets || {};
+  for (const name of Object.keys(state.presets)) $("preset").add(new Option(name, name));
+  for (const model of models?.models || []) {
+    if (model.task === "segmentation" && model.name !== models.default) {
+      $("model").add(new Option(model.name, model.name));
+    }
+  }
+  if (models) $("model").options[0].text = `${models.default} (default)`;
+  state.config = config || state.config;
+}
+
+function preset() {
+  return state.presets[$("preset").value] || {};
+}
+
+function fieldValue(value) {
+  return Array.isArray(value) ? value.join("x") : String(value);  // canvas [w, h] -> "WxH"
+}
+
+/** The request for the photo-sized transparent cutout (edited and sent back as feedback). */
+function cutoutParams() {
+  const params = new URLSearchParams({ format: "png" });
+  if ($("model").value) params.set("model", $("model").value);
+  for (const field of EDGE_FIELDS) {
+    if (field in preset()) params.set(field, fieldValue(preset()[field]));
+  }
+  return params;
+}
+
+/** The request for the preset's placed, still transparent layer; null when it places nothing. */
+function layerParams() {
+  const fields = PLACE_FIELDS.filter((field) => field in preset());
+  if (!fields.length) return null;
+  const params = cutoutParams();
+  for (const field of fields) params.set(field, fieldValue(preset()[field]));
+  return params;
+}
+
+const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+async function removeBackground(file, params) {
   const body = new FormData();
   body.append("file", file);
-  try {
-    const response = await fetch(`/v1/remove?${optionParams()}`, {
-      method: "POST", body, headers: headers(),
-    });
-    if (!response.ok) throw new Error(await errorText(response));
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    card.querySelector(".after").src = url;
-    const link = card.querySelector(".download");
-    link.href = url;
-    link.download = file.name.replace(/\.[^.]+$/, "") + "." + (EXTENSIONS[blob.type] || "png");
-    link.hidden = false;
-  } catch (error) {
-    card.querySelector(".error").textContent = error.message;
-  } finally {
-    card.classList.remove("busy");
+  let response;
+  for (let attempt = 0; ; attempt++) {
+    response = await fetch(`/v1/remove?${params}`, { method: "POST", body, headers: authHeaders() });
+    if (response.status !== 503 || attempt === BUSY_RETRIES) break;
+    await sleep(Math.min(10, Number(response.headers.get("Retry-After")) || 2));
+  }
+  if (!response.ok) throw new Error(await errorText(response));
+  const blob = await response.blob();
+  const review = {
+    confidence: Number(response.headers.get("X-Skucut-Confidence")),
+    needs_review: response.headers.get("X-Skucut-Needs-Review") === "true",
+    reason: response.headers.get("X-Skucut-Review-Reason") || "",
+  };
+  return { bitmap: await createImageBitmap(blob), review };
+}
+
+// ---- the queue ---------------------------------------------------------------------------
+
+function needsWork(entry) {
+  if (!entry.cutout || entry.cutout.key !== cutoutParams().toString()) return true;
+  const params = layerParams();
+  return Boolean(params) && !entry.layers.has(params.toString());
+}
+
+async function fetchCutout(entry) {
+  const params = cutoutParams();
+  const { bitmap, review } = await removeBackground(entry.file, params);
+  const canvas = canvasOf(bitmap.width, bitmap.height);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0);
+  entry.cutout = { key: params.toString(), base: bitmap, canvas };
+  entry.review = review;
+  for (const layer of entry.layers.values()) layer.bitmap.close();
+  entry.layers.clear();  // placed from the old cutout
+  entry.strokes = [];
+  entry.redo = [];
+  entry.touched = null;
+  entry.sent = false;
+}
+
+async function fetchLayer(entry) {
+  const params = layerParams();
+  const { bitmap } = await removeBackground(entry.file, params);
+  const transform = placement(entry.cutout.base, bitmap);
+  entry.layers.set(params.toString(), { bitmap, transform });
+  for (const [key, old] of entry.layers) {  // oldest first
+    if (entry.layers.size <= KEPT_LAYERS) break;
+    old.bitmap.close();
+    entry.layers.delete(key);
   }
 }
 
-function addCard(file) {
+async function process(entry) {
+  setState(entry, "working");
+  try {
+    if (!entry.cutout || entry.cutout.key !== cutoutParams().toString()) await fetchCutout(entry);
+    const params = layerParams();
+    if (params && !entry.layers.has(params.toString())) await fetchLayer(entry);
+    entry.thumb ??= await thumbnail(entry);
+    render(entry);
+    setState(entry, needsWork(entry) ? "waiting" : "done");
+  } catch (error) {
+    setState(entry, "failed", error.message);
+  }
+}
+
+let pumping = false;
+
+/** One photo at a time: the server decides the pace, and the queue stays in order. */
+async function pump() {
+  if (pumping) return;
+  pumping = true;
+  try {
+    let entry;
+    while ((entry = state.entries.find((e) => e.status === "waiting"))) await process(entry);
+  } finally {
+    pumping = false;
+  }
+}
+
+/** After an option change: queue what needs the server, redraw the rest at once. */
+function refresh() {
+  for (const entry of state.entries) {
+    if (entry.status === "done" && needsWork(entry)) setState(entry, "waiting");
+    else if (entry.status === "done") render(entry);
+  }
+  pump();
+}
+
+// ---- cards -----------------------------------------------------------------------------
+
+function setState(entry, status, error = "") {
+  entry.status = status;
+  const card = entry.card;
+  const shown = status === "done" && entry.review?.needs_review ? "review" : status;
+  card.dataset.state = shown;
+  card.querySelector(".state").textContent = STATE_TEXT[shown];
+  card.querySelector(".error").textContent = error;
+  const review = card.querySelector(".badge.review");
+  review.hidden = !(entry.review?.needs_review && entry.cutout);
+  review.title = entry.review?.reason || "";
+  card.querySelector(".note").textContent = shown === "review" ? entry.review.reason : "";
+  for (const name of ["download", "edit"]) card.querySelector(`.${name}`).hidden = status !== "done";
+  card.querySelector(".retry").hidden = status !== "failed";
+  updateSend(entry);
+  updateSummary();
+}
+
+function updateSend(entry) {
+  const button = entry.card.querySelector(".send");
+  button.hidden = !(state.config.feedback && entry.status === "done" && entry.strokes?.length);
+  button.disabled = entry.sent;
+  button.textContent = entry.sent ? "Correction sent" : "Send correction";
+}
+
+function updateSummary() {
+  const counts = {};
+  for (const entry of state.entries) {
+    const key = entry.card.dataset.state;
+    counts[key] = (counts[key] || 0) + 1;
+  }
+  const parts = Object.keys(STATE_TEXT).filter((k) => counts[k]).map((k) => `${counts[k]} ${STATE_TEXT[k]}`);
+  $("status").textContent = parts.join(", ");
+  $("download-all").disabled = !state.entries.some((e) => e.status === "done");
+}
+
+/** The photo-sized or placed result the card shows, before the background. */
+function currentLayer(entry) {
+  const params = layerParams();
+  const layer = params && entry.layers.get(params.toString());
+  if (!layer) return { source: entry.cutout.canvas, transform: IDENTITY };
+  const edited = entry.touched && entry.strokes.length;
+  const source = edited ? patchedLayer(layer, entry.cutout.canvas, entry.touched.canvas) : layer.bitmap;
+  return { source, transform: layer.transform };
+}
+
+/** The background actually used: JPEG has no transparency, so it is shown on white. */
+function shownBackground() {
+  return background.mode === "transparent" && outputFormat() === "jpg"
+    ? { mode: "color", color: "#ffffff" } : background;
+}
+
+function render(entry) {
+  const { source, transform } = currentLayer(entry);
+  const after = entry.card.querySelector(".after");
+  after.width = source.width;
+  after.height = source.height;
+  const ctx = after.getContext("2d", { willReadFrequently: true });
+  drawBackground(ctx, after.width, after.height, shownBackground());
+  ctx.drawImage(source, 0, 0);
+  // The original placed exactly like the product, so the halves of the slider line up.
+  const before = entry.card.querySelector(".before");
+  const k = Math.min(1, THUMB_SIDE / Math.max(after.width, after.height));
+  before.width = Math.round(after.width * k);
+  before.height = Math.round(after.height * k);
+  drawPlaced(before.getContext("2d"), entry.thumb, entry.cutout.canvas, transform, k);
+}
+
+/** A small copy of the original for the "before" half (the cutout if the browser cannot
+ * decode the format, e.g. HEIC). */
+async function thumbnail(entry) {
+  const bitmap = await decode(entry.file);
+  if (!bitmap) return entry.cutout.base;
+  const k = Math.min(1, THUMB_SIDE / Math.max(bitmap.width, bitmap.height));
+  const thumb = canvasOf(Math.round(bitmap.width * k), Math.round(bitmap.height * k));
+  thumb.getContext("2d").drawImage(bitmap, 0, 0, thumb.width, thumb.height);
+  bitmap.close();
+  return thumb;
+}
+
+async function decode(file) {
+  try {
+    return await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch {
+    return null;
+  }
+}
+
+function addCard(entry) {
   const card = $("card").content.firstElementChild.cloneNode(true);
-  card.querySelector(".before").src = URL.createObjectURL(file);
-  card.querySelector(".name").textContent = file.name;
+  card.querySelector(".name").textContent = entry.file.name;
+  card.querySelector(".name").title = entry.file.name;
   const slider = card.querySelector(".slider");
-  slider.setAttribute("aria-label", `Before/after for ${file.name}`);
+  slider.setAttribute("aria-label", `Before/after for ${entry.file.name}`);
   slider.addEventListener("input", () => {
-    // Original on the left of the handle, result (on the checkerboard) on the right.
+    // Original on the left of the handle, result on the right.
     card.querySelector(".before").style.clipPath = `inset(0 ${100 - slider.value}% 0 0)`;
-    card.querySelector(".after-wrap").style.clipPath = `inset(0 0 0 ${slider.value}%)`;
+    card.querySelector(".after").style.clipPath = `inset(0 0 0 ${slider.value}%)`;
   });
+  const actions = {
+    download: () => downloadOne(entry),
+    edit: () => editor.open(entry),
+    send: () => sendCorrection(entry),
+    retry: () => { setState(entry, "waiting"); pump(); },
+    remove: () => removeEntry(entry),
+  };
+  for (const [name, action] of Object.entries(actions)) {
+    const button = card.querySelector(`.${name}`);
+    button.setAttribute("aria-label", `${button.textContent} ${entry.file.name}`);
+    button.addEventListener("click", action);
+  }
   $("results").append(card);
   return card;
 }
 
-async function addFiles(list) {
-  const added = [...list].filter((f) => f.type.startsWith("image/") || f.name.match(/\.(heic|heif)$/i));
-  const entries = added.map((file) => ({ file, card: addCard(file) }));
-  files.push(...entries);
-  $("download-all").disabled = files.length === 0;
-  $("status").textContent = `${entries.length} photo(s) added`;
-  for (const entry of entries) await process(entry);  // one at a time: the server decides the pace
-  $("status").textContent = "done";
+function removeEntry(entry) {
+  state.entries = state.entries.filter((e) => e !== entry);
+  entry.status = "removed";  // a request in flight finishes into nothing
+  entry.card.remove();
+  updateSummary();
+}
+
+function addFiles(list) {
+  const images = [...list].filter((f) => f.type.startsWith("image/") || /\.(heic|heif)$/i.test(f.name));
+  for (const file of images) {
+    const entry = { id: state.nextId++, file, status: "waiting", layers: new Map(), strokes: [], redo: [] };
+    entry.card = addCard(entry);
+    state.entries.push(entry);
+    setState(entry, "waiting");
+  }
+  pump();
+}
+
+// ---- downloads and feedback ----------------------------------------------------------------
+
+function outputFormat() {
+  return $("format").value || preset().format || "png";
+}
+
+function canvasBlob(canvas, type) {
+  return new Promise((resolve, reject) => canvas.toBlob(
+    (blob) => (blob ? resolve(blob) : reject(new Error("cannot encode the image"))), type, 0.92));
+}
+
+function stem(name) {
+  return name.replace(/\.[^.]+$/, "").replace(/[^\w.-]+/g, "_") || "image";
+}
+
+/** The shown result, encoded; a name for it. */
+async function exported(entry) {
+  const format = outputFormat();
+  const blob = await canvasBlob(entry.card.querySelector(".after"), TYPES[format]);
+  return { blob, name: `${stem(entry.file.name)}.${format}` };
+}
+
+function save(blob, name) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+async function downloadOne(entry) {
+  const { blob, name } = await exported(entry);
+  save(blob, name);
+}
+
+function uniqueName(name, used) {
+  let candidate = name;
+  for (let n = 2; used.has(candidate); n++) candidate = name.replace(/(\.[^.]+)$/, `-${n}$1`);
+  used.add(candidate);
+  return candidate;
 }
 
 async function downloadAll() {
-  const body = new FormData();
-  for (const { file } of files) body.append("files", file);
-  $("status").textContent = "preparing ZIP…";
-  const response = await fetch(`/v1/remove/batch?${optionParams()}`, {
-    method: "POST", body, headers: headers(),
-  });
-  if (!response.ok) {
-    $("status").textContent = await errorText(response);
-    return;
+  const files = [], report = [], errors = [], used = new Set();
+  for (const entry of state.entries) {
+    if (entry.status === "failed") errors.push({ file: entry.file.name, error: entry.card.querySelector(".error").textContent });
+    if (entry.status !== "done") continue;
+    const { blob, name } = await exported(entry);
+    const output = uniqueName(name, used);
+    files.push({ name: output, blob });
+    report.push({ file: entry.file.name, output, ...entry.review, edited: entry.strokes.length > 0 });
   }
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = "skucut.zip";
-  link.click();
-  $("status").textContent = "ZIP downloaded";
+  const json = (value) => new Blob([JSON.stringify(value, null, 2)], { type: "application/json" });
+  files.push({ name: "report.json", blob: json(report) });
+  if (errors.length) files.push({ name: "errors.json", blob: json(errors) });
+  save(await zipBlob(files), "skucut.zip");
+  $("status").textContent = `ZIP of ${report.length} image(s) downloaded`;
 }
 
-const drop = $("drop");
-drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-drop.addEventListener("drop", (e) => {
-  e.preventDefault();
-  drop.classList.remove("over");
-  addFiles(e.dataTransfer.files);
+async function sendCorrection(entry) {
+  const body = new FormData();
+  body.append("photo", entry.file);
+  body.append("alpha", await canvasBlob(entry.cutout.canvas, "image/png"), "alpha.png");
+  body.append("model", $("model").value || state.config.default_model || "");
+  const options = Object.fromEntries(layerParams() || cutoutParams());
+  if ($("preset").value) options.preset = $("preset").value;
+  body.append("options", JSON.stringify(options));
+  const response = await fetch("/v1/feedback", { method: "POST", body, headers: authHeaders() });
+  if (response.ok) {
+    entry.sent = true;
+    updateSend(entry);
+  } else {
+    entry.card.querySelector(".error").textContent = `correction not sent: ${await errorText(response)}`;
+  }
+}
+
+// ---- background controls -----------------------------------------------------------------
+
+function setBackground(mode, color) {
+  background.mode = mode;
+  if (color) background.color = $("bg-color").value = hexColor(color);
+  let matched = false;
+  for (const swatch of document.querySelectorAll(".swatch[data-bg]")) {
+    const value = swatch.dataset.bg;
+    const on = value === "transparent" ? mode === "transparent" : mode === "color" && value === background.color;
+    swatch.setAttribute("aria-pressed", String(on));
+    matched ||= on;
+  }
+  document.querySelector(".swatch.picker").classList.toggle("on", mode === "color" && !matched);
+  document.querySelector(".swatch.photo").classList.toggle("on", mode === "photo");
+  for (const entry of state.entries) if (entry.status === "done") render(entry);
+  if (editor.entry) showBackground(editor.stage);
+}
+
+/** The editor shows the background with CSS, under the canvas being edited. */
+function showBackground(stage) {
+  const shown = shownBackground();
+  stage.classList.toggle("checker", shown.mode === "transparent");
+  stage.style.backgroundColor = shown.mode === "color" ? shown.color : "";
+  stage.style.backgroundImage = shown.mode === "photo" ? `url(${background.photoUrl})` : "";
+}
+
+async function setBackgroundPhoto(file) {
+  const bitmap = await decode(file);
+  if (!bitmap) return;
+  if (background.photoUrl) URL.revokeObjectURL(background.photoUrl);
+  background.photo = bitmap;
+  background.photoUrl = URL.createObjectURL(file);
+  setBackground("photo");
+}
+
+function onPresetChange() {
+  const chosen = preset();
+  $("preset-hint").textContent = chosen.description || "";
+  if ($("preset").value) {
+    if (chosen.bg_color) setBackground("color", chosen.bg_color);
+    else setBackground("transparent");
+  }
+  refresh();
+}
+
+// ---- wiring ----------------------------------------------------------------------------
+
+const editor = new Editor({
+  background: showBackground,
+  decode,
+  changed: (entry) => { render(entry); updateSend(entry); },
 });
-drop.addEventListener("click", (e) => { if (e.target === drop) $("files").click(); });
-drop.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("files").click(); }
-});
-$("files").addEventListener("change", (e) => { addFiles(e.target.files); e.target.value = ""; });
-$("download-all").addEventListener("click", downloadAll);
-// The key lives only as long as this tab (sessionStorage): never on disk, never in other tabs.
-localStorage.removeItem("skucut-api-key");  // forget what older versions of this page stored
-$("api-key").value = sessionStorage.getItem("skucut-api-key") || "";
-$("api-key").addEventListener("change", () => sessionStorage.setItem("skucut-api-key", $("api-key").value));
-loadPresets();
+
+function imageFiles(transfer) {
+  return [...(transfer?.files || [])].filter((f) => f.type.startsWith("image/") || /\.(heic|heif)$/i.test(f.name));
+}
+
+function bindInputs() {
+  const overlay = $("drop-overlay");
+  const carriesFiles = (e) => [...(e.dataTransfer?.types || [])].includes("Files");
+  document.addEventListener("dragover", (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    overlay.hidden = false;
+  });
+  document.addEventListener("dragleave", (e) => { if (!e.relatedTarget) overlay.hidden = true; });
+  document.addEventListener("drop", (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    overlay.hidden = true;
+    addFiles(imageFiles(e.dataTransfer));
+  });
+  document.addEventListener("paste", (e) => {
+    const pasted = imageFiles(e.clipboardData);
+    if (!pasted.length) return;  // text into a field stays text
+    e.preventDefault();
+    addFiles(pasted.map((file, i) => (file.name && file.name !== "image.png" ? file
+      : new File([file], `pasted-${Date.now()}-${i + 1}.png`, { type: file.type }))));
+  });
+  const drop = $("drop");
+  drop.addEventListener("click", (e) => { if (e.target === drop || e.target.tagName === "P") $("files").click(); });
+  drop.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("files").click(); }
+  });
+  $("files").addEventListener("change", (e) => { addFiles(e.target.files); e.target.value = ""; });
+  $("download-all").addEventListener("click", downloadAll);
+  $("preset").addEventListener("change", onPresetChange);
+  $("model").addEventListener("change", refresh);
+  $("format").addEventListener("change", () => setBackground(background.mode));
+  for (const swatch of document.querySelectorAll(".swatch[data-bg]")) {
+    swatch.addEventListener("click", () => {
+      const value = swatch.dataset.bg;
+      if (value === "transparent") setBackground("transparent");
+      else setBackground("color", value);
+    });
+  }
+  $("bg-color").addEventListener("input", (e) => setBackground("color", e.target.value));
+  $("bg-photo").addEventListener("change", (e) => { if (e.target.files[0]) setBackgroundPhoto(e.target.files[0]); });
+  // The key lives only as long as this tab (sessionStorage): never on disk, never in other tabs.
+  localStorage.removeItem("skucut-api-key");  // forget what older versions of this page stored
+  $("api-key").value = sessionStorage.getItem("skucut-api-key") || "";
+  $("api-key").addEventListener("change", () => sessionStorage.setItem("skucut-api-key", $("api-key").value));
+}
+
+bindInputs();
+loadSettings().then(() => document.body.classList.add("ready"));

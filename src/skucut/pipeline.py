@@ -58,6 +58,22 @@ _FLOAT_OPTIONS = ("fill", "shadow_opacity")
 _TEXT_OPTIONS = ("format", "refine", "upscale", "bg_fit", "align", "shadow")
 _OPTIONAL_TEXT = ("model", "bg_image")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+# What a mask leaves out: given with mask, these would do nothing, so they are refused (the
+# values that change nothing are allowed).
+IGNORED_BY_MASK = {
+    "format": "png",
+    "upscale": "off",
+    "bg_color": None,
+    "bg_image": None,
+    "bg_fit": None,
+    "trim": None,
+    "margin": None,
+    "canvas": None,
+    "fill": None,
+    "align": None,
+    "shadow": "none",
+    "shadow_opacity": None,
+}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -157,6 +173,18 @@ class RemoveOptions:
             raise ValueError(
                 f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
             )
+        if given.get("mask") is not None and _coerce("mask", given["mask"]):
+            ignored = [f"preset {preset}"] if preset else []
+            ignored += [
+                name
+                for name, harmless in IGNORED_BY_MASK.items()
+                if given.get(name) is not None and given[name] != harmless
+            ]
+            if ignored:
+                raise ValueError(
+                    f"mask writes the alpha only, so {', '.join(ignored)} would be ignored; "
+                    "drop mask or them"
+                )
         return cls(**{**base, **{k: v for k, v in given.items() if v is not None}})
 
     @property

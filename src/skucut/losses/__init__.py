@@ -52,14 +52,32 @@ def iou_loss(logits, target, valid=None, eps: float = 1.0) -> torch.Tensor:
     return (1 - (inter + eps) / (total - inter + eps)).mean()
 
 
+_last_weights: list = []  # (target, valid, kernel, gain, versions, weights) of the last call
+
+
 def boundary_weights(target, valid, kernel: int = 15, gain: float = 5.0) -> torch.Tensor:
     """Per-pixel weights 1 + gain * |local mean(target) - target| (F3Net's weighting).
 
     Pixels near an edge weigh up to 1 + gain/2 times an interior pixel, so the loss pays for
     the boundary that users see instead of the easy interior. ``kernel`` suits ~200 px inputs.
+
+    A training step scores one batch with two edge-weighted losses on three outputs (deep
+    supervision): the weights of the last target are kept, not recomputed six times (the box
+    filter was a seventh of a training step). The cache holds the tensors themselves, so an
+    identity match cannot be a new tensor at a reused address; in-place changes bump versions.
     """
-    local = F.avg_pool2d(target, kernel, stride=1, padding=kernel // 2, count_include_pad=False)
-    return (1 + gain * (local - target).abs()) * valid
+    versions = (target._version, valid._version)
+    if _last_weights:
+        t, v, k, g, seen, weights = _last_weights
+        if t is target and v is valid and (k, g, seen) == (kernel, gain, versions):
+            return weights
+    # The box mean is separable (rows, then columns; the counts at the border multiply too).
+    pad = kernel // 2
+    local = F.avg_pool2d(target, (1, kernel), stride=1, padding=(0, pad), count_include_pad=False)
+    local = F.avg_pool2d(local, (kernel, 1), stride=1, padding=(pad, 0), count_include_pad=False)
+    weights = (1 + gain * (local - target).abs()) * valid
+    _last_weights[:] = [target, valid, kernel, gain, versions, weights]
+    return weights
 
 
 def boundary_bce_loss(logits, target, valid=None) -> torch.Tensor:

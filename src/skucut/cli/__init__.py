@@ -11,19 +11,22 @@ from skucut.cli import (
     batch,
     bench,
     data,
+    embed,
     evaluate,
+    export_embedder,
     models,
     presets,
     quantize,
     remove,
     serve,
     train,
+    tune,
     upscale,
 )
 
 DESCRIPTION = "skucut: remove the background of product photos (CLI, web page and HTTP API)."
-USER_COMMANDS = (remove, batch, serve, upscale, models, presets)
-BUILD_COMMANDS = (train, evaluate, quantize, bench, data)
+USER_COMMANDS = (remove, batch, serve, upscale, models, presets, embed)
+BUILD_COMMANDS = (train, evaluate, quantize, bench, data, tune, export_embedder)
 EXAMPLES = """\
 examples:
   skucut remove photo.jpg -o cutout.png

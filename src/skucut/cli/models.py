@@ -7,6 +7,7 @@ from skucut.catalog import DEFAULT_MODEL, list_models
 TASKS = {
     "segmentation": "skucut remove -m NAME",
     "super-resolution": "--upscale 2|4, skucut upscale",
+    "embedding": "skucut embed, skucut similar",
     "": "no card.json says which task",
 }
 

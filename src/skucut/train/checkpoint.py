@@ -36,13 +36,25 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=False)
 
 
-def restore(path: str | Path, model, optimizer, scheduler, ema=None) -> tuple[int, float]:
-    """Load a ``last.pt`` into the live objects; returns (step, best score) to go on from."""
+def restore(
+    path: str | Path, model, optimizer, scheduler, ema=None, modules=None
+) -> tuple[int, float]:
+    """Load a ``last.pt`` into the live objects; returns (step, best score) to go on from.
+
+    ``modules``: more objects with a state dict, saved under their names (e.g. "gan")."""
     state = load_checkpoint(path)
+    missing = sorted(set(modules or {}) - set(state))
+    if missing:
+        raise ValueError(
+            f"{path} has no {', '.join(missing)} state: it was written by a run without that "
+            "option (start a new run, or init_from it)"
+        )
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(state["torch_rng"])
     if ema:
         ema.load_state_dict(state["ema"])
+    for name, module in (modules or {}).items():
+        module.load_state_dict(state[name])
     return state["step"], state["best_score"]

@@ -79,6 +79,30 @@ class TrainConfig:
     # Structured channel pruning (skucut.optimize.prune) of the init_from weights to this share
     # of their FLOPs before training, which then fine-tunes the narrower net (0 = off).
     prune_flops: float = 0.0
+    # Augmentation strengths: AugmentCfg fields to change, e.g. {rotate_deg: 20, brightness:
+    # 0.4} (skucut tune searches these); {} = the defaults every recipe so far was trained with.
+    augment: dict = field(default_factory=dict)
+    # Robustness, all off by default. The benchmark's corruptions (skucut.metrics.corrupt) as
+    # augmentation: this share of samples gets one, of a random kind from `corruptions` (empty =
+    # all) at a random severity 1-3, so the model meets the photos `eval --corrupt` measures.
+    corrupt_share: float = 0.0
+    corruptions: list[str] = field(default_factory=list)
+    # Adversarial training (skucut.train.adversarial): this share of each batch is replaced by
+    # FGSM (adv_steps 1) or k-step PGD versions of itself. adv_eps is an L-infinity budget in
+    # pixel intensity on a 0..1 scale, i.e. before normalisation (4/255 = 0.0157).
+    adv_share: float = 0.0
+    adv_eps: float = 4 / 255
+    adv_steps: int = 1
+    # Conditional GAN term (skucut.train.gan): a PatchGAN discriminator (spectral norm) judges
+    # (image, mask) pairs, and the segmenter also learns to make its masks look like real
+    # ones. Small weight; none for the first gan_start steps (the segmenter first learns what
+    # the product is), then it grows over gan_ramp steps. gan_r1: R1 penalty on real pairs.
+    gan_weight: float = 0.0
+    gan_start: int = 0
+    gan_ramp: int = 100
+    gan_lr: float = 2e-4
+    gan_r1: float = 0.0
+    gan_width: int = 32  # the discriminator's first layer's channels (x2 per layer)
     # Optimisation.
     steps: int = 1000
     batch_size: int = 8

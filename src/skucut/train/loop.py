@@ -23,13 +23,16 @@ from skucut.data.composite import (
     load_cutouts,
     objects_from_pairs,
 )
+from skucut.data.corrupted import with_corruptions
 from skucut.data.pairs import EvalPairs, TrainPairs, ignore_wearer, load_pairs
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
 from skucut.optimize.prune import prune_checkpoint
+from skucut.train.adversarial import create_adversary
 from skucut.train.checkpoint import load_checkpoint
 from skucut.train.config import TrainConfig, strict_config
 from skucut.train.ema import inference_weights
+from skucut.train.gan import create_gan
 from skucut.train.steps import StepLoop
 from skucut.train.task import segmentation_step
 
@@ -120,10 +123,12 @@ def training_pairs(cfg: TrainConfig) -> list:
 
 
 def training_samples(cfg: TrainConfig, pairs: list, mean, std):
-    """What the model is fed: augmented real pairs, mixed with composites if configured."""
-    real = TrainPairs(pairs, cfg.train_size, mean, std, cfg.seed, AugmentCfg())
+    """What the model is fed: augmented real pairs, mixed with composites if configured, a
+    share of them corrupted if configured."""
+    augment = strict_config(AugmentCfg, cfg.augment)
+    real = TrainPairs(pairs, cfg.train_size, mean, std, cfg.seed, augment)
     if not cfg.composite_weight:
-        return real
+        return with_corruptions(real, cfg, mean, std)
     foregrounds = load_cutouts(cfg.cutout_dirs)
     if cfg.objects_from_train:
         foregrounds += objects_from_pairs(pairs)
@@ -135,7 +140,9 @@ def training_samples(cfg: TrainConfig, pairs: list, mean, std):
         cfg.seed,
         strict_config(CompositeCfg, cfg.composite),
     )
-    return MixedSamples(real, composite, cfg.composite_weight, mean, std)
+    return with_corruptions(
+        MixedSamples(real, composite, cfg.composite_weight, mean, std), cfg, mean, std
+    )
 
 
 def rescale_batch(batch: dict[str, torch.Tensor], side: int) -> dict[str, torch.Tensor]:
@@ -243,7 +250,10 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     model_cfg = model_cfg_for(
         cfg.replace(arch_kwargs=arch_kwargs), model, _data_summary(cfg, len(train_pairs))
     )
-    loop = StepLoop(cfg, model, optimizer, out, {"model_cfg": model_cfg.to_json()})
+    gan = create_gan(cfg, device)
+    loop = StepLoop(
+        cfg, model, optimizer, out, {"model_cfg": model_cfg.to_json()}, {"gan": gan} if gan else {}
+    )
     if resuming:
         loop.resume()
 
@@ -267,16 +277,21 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     }
 
     teach = load_teacher(cfg.teacher, (mean, std), device) if cfg.teacher else None
+    adversary = create_adversary(cfg, mean, std, device)
 
     def loss_fn(batch):
         batch = rescale_batch(
             {k: v.to(device) for k, v in batch.items()}, step_side(cfg, loop.step)
         )
         batch["image"] = batch["image"].to(memory_format=torch.channels_last)
+        if adversary:
+            batch["image"] = adversary(model, batch, autocast, loop.step)
         with autocast():
             if teach:
                 batch["teacher"] = teach(batch["image"])
-            parts, _ = segmentation_step(model, batch, cfg.loss_weights, cfg.distill_weight)
+            parts, logits = segmentation_step(model, batch, cfg.loss_weights, cfg.distill_weight)
+        if gan:
+            parts = gan(parts, batch, logits, loop.step)
         return parts["loss"], {k: v.detach() for k, v in parts.items()}
 
     return loop.run(

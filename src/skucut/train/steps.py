@@ -39,7 +39,7 @@ class StepLoop:
     make the schedule, ``ema_decay`` the EMA, ``batch_size`` and the ``*_every`` fields the
     rhythm; it is saved in every checkpoint."""
 
-    def __init__(self, cfg, model, optimizer, out: Path, extra_state: dict[str, Any]):
+    def __init__(self, cfg, model, optimizer, out: Path, extra_state: dict[str, Any], modules=None):
         self.cfg = cfg
         self.model = model
         self.optimizer = optimizer
@@ -47,6 +47,9 @@ class StepLoop:
         self.ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
         self.out = out
         self.extra_state = extra_state  # e.g. the exported model's cfg
+        # Objects that also learn (a GAN's discriminator with its optimiser): their
+        # state_dict() goes into every checkpoint under their name, and resume restores it.
+        self.modules = dict(modules or {})
         self.step = 0
         self.best_score = float("-inf")
 
@@ -62,7 +65,7 @@ class StepLoop:
         """Continue from ``last.pt`` when there is one."""
         if self.last_path.exists():
             self.step, self.best_score = restore(
-                self.last_path, self.model, self.optimizer, self.scheduler, self.ema
+                self.last_path, self.model, self.optimizer, self.scheduler, self.ema, self.modules
             )
 
     def state(self) -> dict[str, Any]:
@@ -75,6 +78,7 @@ class StepLoop:
             "best_score": self.best_score,
             "config": dataclasses.asdict(self.cfg),
             "ema": self.ema.state_dict() if self.ema else None,
+            **{name: module.state_dict() for name, module in self.modules.items()},
             **self.extra_state,
         }
 

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper, numpy_helper, shape_inference
+from onnx import TensorProto, helper, numpy_helper
 
 from skucut.io.decode import IMAGE_EXTS
 from skucut.runtime.session import Segmenter
@@ -46,13 +46,17 @@ def session_ms(session: ort.InferenceSession, side: int, runs: int) -> float:
 
 def onnx_cost(path: str | Path, side: int) -> tuple[int, float]:
     """(parameters, GFLOPs) of a model file for one SIDE x SIDE image: convolutions and matrix
-    products, 2 FLOPs per multiply-accumulate. Shapes come from ONNX shape inference."""
+    products, 2 FLOPs per multiply-accumulate. Shapes come from onnxruntime's symbolic shape
+    inference, which follows the shape arithmetic of padded (TensorFlow-'SAME') convolutions
+    where ONNX's own inference gives up."""
+    from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
+
     model = onnx.load(str(path))
     for dim, value in zip(
         model.graph.input[0].type.tensor_type.shape.dim, (1, 3, side, side), strict=True
     ):
         dim.dim_value = value  # replaces a symbolic (dynamic) size
-    graph = shape_inference.infer_shapes(model, data_prop=True).graph
+    graph = SymbolicShapeInference.infer_shapes(model, auto_merge=True).graph
     shapes = {t.name: list(t.dims) for t in graph.initializer}
     for info in (*graph.value_info, *graph.input, *graph.output):
         shapes[info.name] = [d.dim_value for d in info.type.tensor_type.shape.dim]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from skucut.errors import ModelNotFound
 
-DEFAULT_MODEL = "skucut-unet-v4"
+DEFAULT_MODEL = "skucut-fast-v1"
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models"
 
 

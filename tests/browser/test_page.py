@@ -16,6 +16,7 @@ from PIL import Image
 playwright = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
 
+from skucut.catalog import DEFAULT_MODEL  # noqa: E402
 from skucut.serve import ServeSettings, create_app  # noqa: E402
 from tests.conftest import EXAMPLE, png_bytes  # noqa: E402
 from tests.serve.live import live_server  # noqa: E402
@@ -302,7 +303,7 @@ def test_a_correction_is_sent_back_as_a_training_pair(page, feedback_dir):
     assert mask[y, x] == 0 and mask[y - 80, x] == 255  # erased; untouched product
     assert set(np.unique(mask)) <= {0, 128, 255}
     meta = json.loads((feedback_dir / "meta" / f"{pair_id}.json").read_text())
-    assert meta["model"] == "skucut-unet-v4" and meta["options"]["format"] == "png"
+    assert meta["model"] == DEFAULT_MODEL and meta["options"]["format"] == "png"
 
 
 def test_no_correction_button_when_the_server_has_feedback_off(page):

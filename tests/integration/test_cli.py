@@ -123,7 +123,7 @@ def test_models_command_lists_default_model():
     result = skucut("models")
     assert result.returncode == 0
     segmentation = result.stdout.split(b"super-resolution models")[0]
-    assert b"skucut-unet-v4 (default)  " in segmentation
+    assert b"skucut-fast-v1 (default)  " in segmentation
     assert b"skucut-unet-v4-int8  " in segmentation and b"msra-dev" in segmentation
 
 

@@ -17,7 +17,7 @@ DEV_SETS = ("msra-dev", "pascals-dev", "grabcut-dev")
 
 
 def test_the_shipped_folder_has_models():
-    assert "skucut-unet-v4" in SEGMENTATION and "skucut-mobile-v1" in SEGMENTATION
+    assert {"skucut-fast-v1", "skucut-unet-v4", "skucut-mobile-v1"} <= set(SEGMENTATION)
 
 
 @pytest.mark.parametrize("name", SEGMENTATION)

@@ -11,6 +11,7 @@ from PIL import Image
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
+from skucut.catalog import DEFAULT_MODEL
 from skucut.data.pairs import find_pairs
 from skucut.serve import ServeSettings, create_app
 from tests.conftest import EXAMPLE, png_bytes
@@ -140,7 +141,7 @@ def test_the_api_key_is_checked_first(folder):
         assert c.get("/v1/config").json() == {
             "feedback": True,
             "api_key_required": True,
-            "default_model": "skucut-unet-v4",
+            "default_model": DEFAULT_MODEL,
             "max_upload_bytes": settings.max_upload_bytes,
             "max_batch_files": settings.max_batch_files,
         }

@@ -58,3 +58,16 @@ def test_a_model_without_weights_is_a_clear_error(tmp_path, pair_folder, capsys)
             str(tmp_path)]  # fmt: skip
     assert main(args) == 2
     assert "ships no weights.pt" in capsys.readouterr().err
+
+
+def test_a_finetune_improves_on_the_pairs_the_model_got_wrong(tmp_path, pair_folder, tiny_weights):
+    """The tiny base model finds no disc at all; fine-tuned on the shop's disc pairs, it does
+    on the ones held out (issue 18: corrections reach the model)."""
+    out = tmp_path / "shop"
+    args = ["train", "--finetune", str(pair_folder), "--from", str(tiny_weights), "--steps", "80",
+            "--holdout-every", "4", "--out-dir", str(out), "--no-replay"]  # fmt: skip
+    assert main(args) == 0
+    results = json.loads((out / "comparison.json").read_text())
+    before = results["original"]["shop-holdout"]["iou"]
+    after = results["fine-tuned"]["shop-holdout"]["iou"]
+    assert before < 0.2 and after > before + 0.3, (before, after)

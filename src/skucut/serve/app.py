@@ -33,6 +33,7 @@ from skucut.io import decode_image
 from skucut.pipeline import RemoveOptions, Result, encode, render
 from skucut.presets import BUILTIN
 from skucut.review import Review
+from skucut.serve.embed import embed_upload
 from skucut.serve.errors import ApiError, error_response, install_error_handlers
 from skucut.serve.feedback import Correction, FeedbackStore
 from skucut.serve.fetch import FetchError, fetch
@@ -55,6 +56,7 @@ API_ROUTES = {
     "/v1/remove",
     "/v1/remove/batch",
     "/v1/feedback",
+    "/v1/embed",
     "/v1/config",
     "/v1/models",
     "/v1/presets",
@@ -375,6 +377,35 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             raise
         metrics.feedback.labels("accepted").inc()
         return saved
+
+    @app.post(
+        "/v1/embed",
+        summary="A product's vector for similar-item search",
+        description="The image as a multipart 'file' part or the raw body. The vector (L2 "
+        "norm 1; compare by dot product) is of the product cut out and centred on grey, so "
+        "the backdrop does not decide similarity; cutout=false embeds the whole photo.",
+        openapi_extra={"requestBody": _request_body(multiple=False)},
+        responses={200: {"content": {"application/json": {}}}},
+        dependencies=guarded,
+    )
+    async def embed(
+        request: Request,
+        model: Annotated[str | None, Query(description="model that cuts the product out")] = None,
+        cutout: Annotated[bool, Query(description="embed the cutout, not the photo")] = True,
+    ):
+        model = served.check(model)
+        async with admit(request) as ticket:
+            if is_multipart(request):
+                images = form_uploads(await read_form(request, ticket), "file")
+                if not images:
+                    raise ApiError(400, "no_image", "send the image as a 'file' part or raw body")
+                image = images[0]
+                if image.error:
+                    raise image.error
+            else:
+                image = await read_raw_body(request, ticket)
+            job = (image, model, cutout, settings.max_pixels, ticket.deadline)
+            return await run_job(ticket, embed_upload, *job)
 
     @app.get("/v1/config", summary="What this server offers the web page")
     async def config():

@@ -199,10 +199,11 @@ def test_help_groups_commands_and_states_every_default():
         assert build < top.index(f"\n  {command} ")
     from skucut.cli import build_parser
 
-    remove = build_parser()._subparsers._group_actions[0].choices["remove"]
-    for action in remove._actions:
-        if action.option_strings and action.dest not in ("help", "output"):
-            assert "default" in action.help, action.option_strings  # choices: in the metavar
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in ("remove", "batch", "upscale"):
+        for action in commands[name]._actions:
+            if action.option_strings and action.dest not in ("help", "output", "resume"):
+                assert "default" in (action.help or ""), (name, action.option_strings)
     text = skucut("remove", "--help").stdout.decode()
     assert "{none,guided,fast,quality}" in text and "white-main, white-shadow" in text
     examples = text[text.index("\nexamples:\n") :]

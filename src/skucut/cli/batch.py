@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from skucut.cli._common import fail
-from skucut.cli.remove import OPTION_NAMES, add_output_options, options_from_args
+from skucut.cli.remove import (
+    OPTION_NAMES,
+    add_output_options,
+    add_result_options,
+    options_from_args,
+)
 
 
 def register(sub) -> None:
@@ -21,14 +26,13 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", help="output folder or URI (s3://bucket/prefix)")
     p.add_argument("--run-dir", help="where the run state lives (default OUTPUT/.skucut-run)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in this run folder")
-    p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument("--engine", choices=["local", "ray"], default="local", help="(default: local)")
     p.add_argument("--address", help="Ray cluster address (default: start a local one)")
     p.add_argument("--workers", type=int, default=None, help="processes/actors (default: cores)")
-    p.add_argument("--retries", type=int, default=2, help="extra attempts for transient errors")
-    p.add_argument("-m", "--model", default=None)
-    p.add_argument("-f", "--format", default=None, choices=["png", "webp", "jpg"])
-    p.add_argument("--quality", type=int, default=None)
-    p.add_argument("--mask", action="store_true", default=None)
+    p.add_argument(
+        "--retries", type=int, default=2, help="extra attempts for transient errors (default: 2)"
+    )
+    add_result_options(p, "or the preset's")
     p.add_argument(
         "--limit",
         type=int,

@@ -66,34 +66,7 @@ def register(sub) -> None:
     p.add_argument(
         "-o", "--output", metavar="OUT", help="output folder, or a file for one input; - for stdout"
     )
-    p.add_argument(
-        "-m",
-        "--model",
-        default=None,
-        metavar="NAME",
-        help=f"model name (see `skucut models`) or .onnx path (default: {DEFAULT_MODEL})",
-    )
-    p.add_argument(
-        "-f",
-        "--format",
-        default=None,
-        choices=["png", "webp", "jpg"],
-        help=f"output format (default: {_default('format')}, or the preset's, or -o's extension)",
-    )
-    p.add_argument(
-        "--quality",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"JPEG/WebP quality, 1-100 (default: {_default('quality')})",
-    )
-    p.add_argument(
-        "--mask",
-        action="store_true",
-        default=None,
-        help="write only the alpha mask, an 8-bit PNG of the input's size; not with a preset "
-        "or composition options (default: off)",
-    )
+    add_result_options(p, "or the preset's, or -o's extension")
     add_output_options(p)
     p.add_argument(
         "-j",
@@ -130,6 +103,38 @@ def register(sub) -> None:
         "long, so files still being copied are left alone (default: %(default)s)",
     )
     p.set_defaults(run=run)
+
+
+def add_result_options(p, format_also: str) -> None:
+    """Model, format and mask: shared with every command that writes cutouts."""
+    p.add_argument(
+        "-m",
+        "--model",
+        default=None,
+        metavar="NAME",
+        help=f"model name (see `skucut models`) or .onnx path (default: {DEFAULT_MODEL})",
+    )
+    p.add_argument(
+        "-f",
+        "--format",
+        default=None,
+        choices=["png", "webp", "jpg"],
+        help=f"output format (default: {_default('format')}, {format_also})",
+    )
+    p.add_argument(
+        "--quality",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"JPEG/WebP quality, 1-100 (default: {_default('quality')})",
+    )
+    p.add_argument(
+        "--mask",
+        action="store_true",
+        default=None,
+        help="write only the alpha mask, an 8-bit PNG of the input's size; not with a preset "
+        "or composition options (default: off)",
+    )
 
 
 def add_output_options(p) -> None:

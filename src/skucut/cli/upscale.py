@@ -20,10 +20,17 @@ def register(sub) -> None:
     p = sub.add_parser("upscale", help="enlarge images 2x or 4x with skucut's SR model")
     p.add_argument("inputs", nargs="+", help="image files, folders (recursive) or globs")
     p.add_argument("-o", "--output", required=True, help="output folder, or file for one input")
-    p.add_argument("--scale", type=int, choices=[2, 4], default=2)
-    p.add_argument("-m", "--model", default=None, help="SR model name or .onnx (default by scale)")
-    p.add_argument("-f", "--format", default="png", choices=["png", "webp", "jpg"])
-    p.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality")
+    p.add_argument("--scale", type=int, choices=[2, 4], default=2, help="(default: 2)")
+    p.add_argument(
+        "-m",
+        "--model",
+        default=None,
+        help="SR model name or .onnx (default: skucut-sr-x2-v1 or skucut-sr-x4-v1, by --scale)",
+    )
+    p.add_argument(
+        "-f", "--format", default="png", choices=["png", "webp", "jpg"], help="(default: png)"
+    )
+    p.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (default: 92)")
     p.set_defaults(run=run)
 
 

@@ -157,10 +157,13 @@ def _attack(args, segmenter):
         fail(f"--weights: {exc}")
         return None
     image_path, _ = _pairs(Path(args.data[0]))[0]
-    gap = attack.max_difference(cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB))
-    if gap > 0.05:  # float16 weights or int8 storage differ by far less
+    gap = attack.mean_difference(cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB))
+    # Mean gap: int8-stored weights move steep edge pixels a lot (max 0.5 measured on
+    # skucut-fast-v1) but the whole map little (mean 0.011); other weights differ more.
+    if gap > 0.03:
         fail(
-            f"--weights {args.weights} are not {segmenter.path.name}'s: outputs differ by {gap:.2f}"
+            f"--weights {args.weights} are not {segmenter.path.name}'s: probabilities differ "
+            f"by {gap:.3f} on average"
         )
         return None
     print(f"attack: {attack.label(1)} .. {attack.label(3)}, white box on {args.weights}")

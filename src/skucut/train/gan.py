@@ -46,13 +46,21 @@ class MaskGAN:
         real_logits = self.disc(image, real)
         fake_logits = self.disc(image, fake.detach())
         loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-        if self.r1:  # gradient penalty on real pairs (Mescheder et al. 2018)
-            (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-            loss = loss + self.r1 / 2 * grad.pow(2).flatten(1).sum(1).mean()
+        if self.r1:
+            loss = loss + self.r1 / 2 * self.r1_penalty(real_logits, real)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         return loss.detach()
+
+    @staticmethod
+    def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Gradient penalty on real pairs (Mescheder et al. 2018), on each image's mean patch
+        verdict: on the sum of the patches it grew with their number (~1,600 at 320 px) and
+        taught D to ignore the mask (its loss sat at 2 ln 2 for a whole run)."""
+        verdict = real_logits.mean(dim=(1, 2, 3)).sum()
+        (grad,) = torch.autograd.grad(verdict, real, create_graph=True)
+        return grad.pow(2).flatten(1).sum(1).mean()
 
     def __call__(self, parts: dict, batch: dict, logits: torch.Tensor, step: int) -> dict:
         """``parts`` (the task's {"loss": ..., ...}) with the adversarial term added."""

@@ -142,9 +142,7 @@ def run_corrupt(args) -> int:
 
 def _attack(args, segmenter):
     """The adversarial rows' predictor, or None (after saying why) when it cannot be made."""
-    import cv2
-
-    from skucut.metrics.evaluate import _pairs
+    from skucut.metrics.evaluate import labelled_images
 
     try:
         from skucut.train.adversarial import AttackPredictor
@@ -156,8 +154,8 @@ def _attack(args, segmenter):
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         fail(f"--weights: {exc}")
         return None
-    image_path, _ = _pairs(Path(args.data[0]))[0]
-    gap = attack.mean_difference(cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB))
+    _, rgb, _ = next(labelled_images(args.data[0]))
+    gap = attack.mean_difference(rgb)
     # Mean gap: int8-stored weights move steep edge pixels a lot (max 0.5 measured on
     # skucut-fast-v1) but the whole map little (mean 0.011); other weights differ more.
     if gap > 0.03:

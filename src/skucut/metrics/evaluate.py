@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -20,6 +20,18 @@ def _pairs(root: Path) -> list[tuple[Path, Path]]:
     return [(p, masks[p.stem]) for p in sorted((root / "images").iterdir()) if p.stem in masks]
 
 
+def labelled_images(root: str | Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, RGB, mask) of each images/ + masks/ pair under ``root``, read with OpenCV like
+    the training data, with a progress bar."""
+    root = Path(root)
+    pairs = _pairs(root)
+    if not pairs:
+        raise FileNotFoundError(f"no images/ + masks/ pairs under {root}")
+    for image_path, mask_path in tqdm(pairs, desc=root.name, leave=False):
+        rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
+        yield image_path.stem, rgb, cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+
+
 def evaluate_dataset(
     predict: Callable[[np.ndarray], np.ndarray],
     root: str | Path,
@@ -30,16 +42,10 @@ def evaluate_dataset(
     Images are read with OpenCV like the training data; the maximum F-measure is computed per
     image and averaged (the dataset-level curve differs slightly).
     """
-    root = Path(root)
-    pairs = _pairs(root)
-    if not pairs:
-        raise FileNotFoundError(f"no images/ + masks/ pairs under {root}")
     rows = []
-    for image_path, mask_path in tqdm(pairs, desc=root.name, leave=False):
-        rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
-        gt = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+    for name, rgb, gt in labelled_images(root):
         pred = predict(rgb).astype(np.float32)
-        row = {"name": image_path.stem, "iou": iou(pred, gt), "mae": mae(pred, gt)}
+        row = {"name": name, "iou": iou(pred, gt), "mae": mae(pred, gt)}
         row.update(sod_measures(pred, gt))
         row["boundary_f1"] = boundary_f1(pred, gt)
         rows.append(row)

@@ -12,12 +12,10 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
-from tqdm import tqdm
 
 from skucut.metrics.corrupt import SEVERITIES, corrupt, describe
-from skucut.metrics.evaluate import _pairs
+from skucut.metrics.evaluate import labelled_images
 from skucut.metrics.measures import boundary_f1, iou
 
 CLEAN = "clean"
@@ -38,15 +36,8 @@ def robustness_rows(
     seed: int = 0,
 ) -> list[dict]:
     """One row per (image, condition): name, corruption, severity (0 = clean), iou, bf1."""
-    root = Path(root)
-    pairs = _pairs(root)
-    if not pairs:
-        raise FileNotFoundError(f"no images/ + masks/ pairs under {root}")
     rows = []
-    for image_path, mask_path in tqdm(pairs, desc=root.name, leave=False):
-        rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
-        gt = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
-        name = image_path.stem
+    for name, rgb, gt in labelled_images(root):
         image_seed = zlib.crc32(name.encode()) ^ seed
         rows.append({"name": name, "corruption": CLEAN, "severity": 0, **_scores(predict(rgb), gt)})
         for corruption in corruptions:

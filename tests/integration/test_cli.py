@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from skucut.catalog import DEFAULT_MODEL, OFFERED_MODELS
 from tests.conftest import EXAMPLE, disc_image
 
 
@@ -119,12 +120,27 @@ def test_unknown_model_lists_available(tmp_path):
     assert result.returncode == 4 and b"segmentation models:" in result.stderr
 
 
-def test_models_command_lists_default_model():
+def test_models_command_one_line_per_offered_model():
     result = skucut("models")
     assert result.returncode == 0
-    segmentation = result.stdout.split(b"super-resolution models")[0]
-    assert b"skucut-fast-v1 (default)  " in segmentation
-    assert b"skucut-unet-v4-int8  " in segmentation and b"msra-dev" in segmentation
+    lines = result.stdout.decode().splitlines()
+    by_name = {line.split()[0]: line for line in lines[1:-1]}
+    assert set(by_name) == set(OFFERED_MODELS)  # the retired ones only with --all
+    default = [line for line in lines if " * " in line]
+    assert len(default) == 1 and default[0].startswith(f"{DEFAULT_MODEL} *")
+    fast = by_name["skucut-fast-v1"].split()
+    assert fast[1] == "segmentation" and fast[3] == "MB" and "IoU" in fast
+    assert max(len(line) for line in lines) < 160
+
+
+def test_models_command_details_and_all():
+    one = skucut("models", "skucut-fast-v1").stdout.decode()
+    assert "products-dev: iou=0.885" in one and "boundary_f1=" in one  # every metric
+    everything = skucut("models", "--all").stdout.decode()
+    retired = [line for line in everything.splitlines() if "retired" in line]
+    assert len(everything.splitlines()) >= len(OFFERED_MODELS) + 2 + len(retired)
+    unknown = skucut("models", "no-such-model")
+    assert unknown.returncode == 4 and b"unknown model" in unknown.stderr
 
 
 def test_shipped_model_on_example_photo(tmp_path):

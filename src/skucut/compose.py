@@ -208,16 +208,22 @@ def _fit_background(image: np.ndarray, width: int, height: int, options: Compose
 
 
 def compose(
-    rgb: np.ndarray, alpha: np.ndarray, options: ComposeOptions
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    options: ComposeOptions,
+    box: tuple[int, int, int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Straight-alpha RGB + alpha (uint8) -> (RGB uint8, alpha uint8 or None when opaque)."""
+    """Straight-alpha RGB + alpha (uint8) -> (RGB uint8, alpha uint8 or None when opaque).
+
+    ``box``: the region to trim to or place on the canvas, instead of the product's own box
+    (a spin set places every frame by the union of the product's extents)."""
     plain = not options.changes_geometry and options.shadow == "none"
     if plain and options.bg_image is None:  # the common cases, without float round trips
         if options.bg_color is None:
             return rgb, alpha
         return flatten(rgb, alpha, options.bg_color), None
     if options.changes_geometry:
-        box = product_box(alpha)
+        box = box or product_box(alpha)
         if box is None:  # nothing found: keep the frame rather than invent a product
             box = (0, 0, alpha.shape[1], alpha.shape[0])
         layer = _place(rgb, alpha, box, options)

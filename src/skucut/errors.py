@@ -33,6 +33,18 @@ class ImageTooLarge(SkucutError):
     code = "image_too_large"
 
 
+class InvalidVideo(InvalidImage):
+    """A video (or frame folder) that cannot be read to its end: not a video, damaged, truncated."""
+
+    code = "invalid_video"
+
+
+class VideoTooLong(ImageTooLarge):
+    """Longer (in seconds or frames) than the configured video limit."""
+
+    code = "video_too_long"
+
+
 class ModelNotFound(SkucutError):
     exit_code = 4
     http_status = 404

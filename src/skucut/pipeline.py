@@ -235,11 +235,20 @@ def prepare(options: RemoveOptions) -> None:
         _background(options.bg_image, options.max_pixels)
 
 
-def predict_alpha(decoded: Decoded, options: RemoveOptions) -> tuple[np.ndarray, Review]:
+# A frame's refined alpha (float, 0-1) and RGB in, the alpha to use out: how video carries the
+# previous frames' alpha over (skucut.video.temporal); None for still images.
+Temporal = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def predict_alpha(
+    decoded: Decoded, options: RemoveOptions, temporal: Temporal | None = None
+) -> tuple[np.ndarray, Review]:
     """Refined alpha (uint8, input resolution), never more opaque than the image's own alpha,
     and whether a person should check it."""
     prob = load_segmenter(options.model).probability(decoded.rgb)
     alpha = refine_alpha(decoded.rgb, prob, options.refine, options.cleanup)
+    if temporal is not None:
+        alpha = temporal(decoded.rgb, alpha)
     alpha = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates, ~5x np.round
     if decoded.alpha is not None:
         alpha = np.minimum(alpha, decoded.alpha)
@@ -261,34 +270,56 @@ def render(
     options: RemoveOptions,
     background: np.ndarray | None = None,
     checkpoint: Callable[[], None] = _no_checkpoint,
+    temporal: Temporal | None = None,
 ) -> Rendered:
     """The result of ``options`` on a decoded image, and its review.
 
     ``background`` (RGB uint8) replaces ``options.bg_image`` (a path), e.g. for an upload.
     ``checkpoint`` is called between the steps; it may raise to stop a job that ran out of
-    time (the service's deadline), since a worker thread cannot be killed.
+    time (the service's deadline), since a worker thread cannot be killed. ``temporal``
+    smooths a video frame's alpha with the frames before it.
     """
-    alpha, review = predict_alpha(decoded, options)
+    alpha, review = predict_alpha(decoded, options, temporal)
     if options.mask:
         return Rendered(alpha, None, review)
     checkpoint()
-    rgb = decoded.rgb
+    return Rendered(*finish(decoded.rgb, alpha, options, background, checkpoint), review)
+
+
+def finish(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    options: RemoveOptions,
+    background: np.ndarray | None = None,
+    checkpoint: Callable[[], None] = _no_checkpoint,
+    box: tuple[int, int, int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Edge colours, upscaling and composition of an image whose alpha is known: (RGB,
+    alpha or None). ``box`` (x0, y0, x1, y1) is placed on the canvas instead of the product's
+    own box: a spin set frames every frame by the union of the product's extents."""
     if options.decontaminate:
         rgb = estimate_foreground(rgb, alpha)
         checkpoint()
-    factor = upscale_factor(alpha, options)
+    factor = upscale_factor(alpha, options, box)
     if factor > 1:
-        rgb, alpha = _upscale(rgb, alpha, factor, options)
+        if box is not None:  # the fixed box is what is kept: enlarge it, then place all of it
+            x0, y0, x1, y1 = box
+            rgb, alpha = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
+        rgb, alpha = _upscale(rgb, alpha, factor, options, whole=box is not None)
+        box = None if box is None else (0, 0, alpha.shape[1], alpha.shape[0])
         checkpoint()
     if background is None and options.bg_image:
         background = _background(options.bg_image, options.max_pixels)
-    return Rendered(*compose_image(rgb, alpha, options.compose_options(background)), review)
+    return compose_image(rgb, alpha, options.compose_options(background), box)
 
 
-def _upscale(rgb: np.ndarray, alpha: np.ndarray, factor: int, options: RemoveOptions):
+def _upscale(
+    rgb: np.ndarray, alpha: np.ndarray, factor: int, options: RemoveOptions, whole: bool = False
+):
     """The cutout enlarged by ``factor``; on a canvas only the product, which is all compose
-    keeps. "auto" never fails: when the result would pass max_pixels it leaves the size alone."""
-    box = product_box(alpha) if options.canvas is not None else None
+    keeps (``whole``: all of it). "auto" never fails: when the result would pass max_pixels it
+    leaves the size alone."""
+    box = product_box(alpha) if options.canvas is not None and not whole else None
     if box is not None:  # plus a few pixels, so the network sees the edge's surroundings
         x0, y0, x1, y1 = box
         y0, x0 = max(0, y0 - 4), max(0, x0 - 4)
@@ -303,13 +334,16 @@ def _upscale(rgb: np.ndarray, alpha: np.ndarray, factor: int, options: RemoveOpt
     return load_upscaler(factor).upscale_cutout(rgb, alpha)
 
 
-def upscale_factor(alpha: np.ndarray, options: RemoveOptions) -> int:
-    """2 or 4 when asked; with "auto", by how much compose would enlarge the product."""
+def upscale_factor(
+    alpha: np.ndarray, options: RemoveOptions, box: tuple[int, int, int, int] | None = None
+) -> int:
+    """2 or 4 when asked; with "auto", by how much compose would enlarge the product (or
+    ``box``, when one is placed instead)."""
     if options.upscale in ("2", "4"):
         return int(options.upscale)
     if options.upscale != "auto" or options.canvas is None:
         return 1
-    box = product_box(alpha)
+    box = box or product_box(alpha)
     if box is None:
         return 1
     x0, y0, x1, y1 = box

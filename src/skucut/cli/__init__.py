@@ -22,10 +22,11 @@ from skucut.cli import (
     train,
     tune,
     upscale,
+    video,
 )
 
 DESCRIPTION = "skucut: remove the background of product photos (CLI, web page and HTTP API)."
-USER_COMMANDS = (remove, batch, serve, upscale, models, presets, embed)
+USER_COMMANDS = (remove, video, batch, serve, upscale, models, presets, embed)
 BUILD_COMMANDS = (train, evaluate, quantize, bench, data, tune, export_embedder)
 EXAMPLES = """\
 examples:

@@ -1,0 +1,121 @@
+"""remove_video: a video's frames through the image pipeline, one at a time, into a sink.
+
+The frames go through the same stages as a photo (``pipeline.render``); the only video-specific
+step is the temporal hook, which smooths each frame's alpha with the frames before it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from skucut.errors import SkucutError
+from skucut.io import Decoded
+from skucut.pipeline import RemoveOptions, prepare, render
+from skucut.video.sink import open_sink, output_kind
+from skucut.video.source import DEFAULT_MAX_SECONDS, Limits, open_source
+from skucut.video.temporal import TemporalSmoother
+
+# Options that change a frame's size or layout one frame at a time: a video keeps its size
+# (a fixed framing for every frame is what ``skucut spin`` does).
+PER_FRAME_GEOMETRY = {"trim": False, "canvas": None, "upscale": "off"}
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    output: Path
+    kind: str  # webm | mov | webp | mp4 | png
+    frames: int
+    fps: float
+    seconds: float
+    width: int
+    height: int
+    audio: bool  # the sound was carried over
+    wall_s: float
+
+
+def video_options(options: RemoveOptions) -> RemoveOptions:
+    """``options`` if a video can use them; a one-line ValueError if not."""
+    changed = [name for name, keep in PER_FRAME_GEOMETRY.items() if getattr(options, name) != keep]
+    if changed:
+        raise ValueError(
+            f"a video keeps its frame size, so {', '.join(changed)} cannot be used; "
+            "skucut spin places every frame on one canvas"
+        )
+    return options
+
+
+def remove_video(
+    source: str | Path,
+    output: str | Path,
+    options: RemoveOptions | None = None,
+    *,
+    smooth: bool = True,
+    fps: float | None = None,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    progress: Callable[[int, int | None], None] | None = None,
+    checkpoint: Callable[[], None] | None = None,
+) -> VideoResult:
+    """Cut the product out of every frame of ``source`` (a video file or a folder of frames)
+    and write ``output``: .webm / .mov / .webp (with alpha), .mp4 (needs a background), or a
+    folder of PNG frames. Keeps the frame rate and length, and the sound where the format
+    holds it. ``fps`` is the rate of a frame folder. ``progress(done, total)`` after every
+    frame; ``checkpoint()`` may raise to stop (a service's deadline). Raises SkucutError or
+    ValueError in one line and leaves no partial output."""
+    options = video_options(options or RemoveOptions())
+    output = Path(output)
+    kind = output_kind(output)
+    if Path(source).resolve() == output.resolve():
+        raise ValueError("the output would overwrite the input; choose another -o")
+    prepare(options)
+    started = time.perf_counter()
+    transparent = not options.mask and options.bg_color is None and not options.bg_image
+    with open_source(source, Limits(options.max_pixels, max_seconds), fps) as video:
+        audio_rate = video.audio.rate if video.audio is not None else None
+        size = (video.width, video.height)
+        sink = open_sink(output, size, video.fps, transparent, audio_rate, options.quality)
+        temporal = TemporalSmoother() if smooth else None
+        frames = 0
+        try:
+            for frame in video.frames(on_audio=sink.write_audio):
+                decoded = Decoded(frame.rgb, frame.alpha, "video")
+                pixels, alpha, _ = render(decoded, options, temporal=temporal)
+                if options.mask:  # the alpha as a grey picture
+                    pixels, alpha = _grey(pixels), None
+                sink.write(pixels, alpha)
+                frames += 1
+                if progress:
+                    progress(frames, video.frame_count)
+                if checkpoint:
+                    checkpoint()
+            sink.finish()
+        except BaseException as exc:
+            sink.abort()
+            if isinstance(exc, SkucutError | ValueError | KeyboardInterrupt):
+                raise
+            # PyAV and the encoders have their own error types: said in one line.
+            raise SkucutError(f"{video.name}: {type(exc).__name__}: {exc}") from exc
+        return VideoResult(
+            output,
+            kind,
+            frames,
+            float(video.fps),
+            frames / float(video.fps),
+            video.width,
+            video.height,
+            getattr(sink, "audio", None) is not None,
+            time.perf_counter() - started,
+        )
+
+
+def _grey(mask: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.repeat(mask[..., None], 3, axis=2))
+
+
+def build_options(preset: str | None = None, preset_file=None, **given) -> RemoveOptions:
+    """RemoveOptions for a video: the preset's, then ``given``."""
+    return video_options(RemoveOptions.build(preset, preset_file, **given))

@@ -50,6 +50,7 @@ from skucut.serve.uploads import (
     read_raw_body,
     spooled_file,
 )
+from skucut.serve.video import add_video_routes
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
 API_ROUTES = {
@@ -57,6 +58,7 @@ API_ROUTES = {
     "/v1/remove/batch",
     "/v1/feedback",
     "/v1/embed",
+    "/v1/video",
     "/v1/config",
     "/v1/models",
     "/v1/presets",
@@ -406,6 +408,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 image = await read_raw_body(request, ticket)
             job = (image, model, cutout, settings.max_pixels, ticket.deadline)
             return await run_job(ticket, embed_upload, *job)
+
+    add_video_routes(app, settings, guarded, served.check, metrics)
 
     @app.get("/v1/config", summary="What this server offers the web page")
     async def config():

@@ -26,6 +26,9 @@ class ServeSettings:
     # beyond that: 503 + Retry-After, before a byte of the body is read.
     queue_size: int = 16
     api_keys: frozenset[str] = frozenset()  # empty: no authentication
+    # POST /v1/video: a job's deadline (queue wait and work) and the longest video accepted.
+    video_timeout_s: float = 900.0
+    video_max_seconds: float = 60.0
     allow_url: bool = False  # fetch inputs by URL (public addresses only)
     url_max_bytes: int = 25 * 1024 * 1024
     url_timeout_s: float = 10.0

@@ -16,6 +16,7 @@ import numpy as np
 from skucut.errors import SkucutError
 from skucut.io import Decoded
 from skucut.pipeline import RemoveOptions, prepare, render
+from skucut.video._av import av_message
 from skucut.video.sink import open_sink, output_kind
 from skucut.video.source import DEFAULT_MAX_SECONDS, Limits, open_source
 from skucut.video.temporal import TemporalSmoother
@@ -95,10 +96,9 @@ def remove_video(
             sink.finish()
         except BaseException as exc:
             sink.abort()
-            if isinstance(exc, SkucutError | ValueError | KeyboardInterrupt):
-                raise
-            # PyAV and the encoders have their own error types: said in one line.
-            raise SkucutError(f"{video.name}: {type(exc).__name__}: {exc}") from exc
+            if type(exc).__module__.startswith("av."):  # an encoder's failure, in one line
+                raise SkucutError(f"{output.name}: {av_message(exc)}") from None
+            raise
         return VideoResult(
             output,
             kind,

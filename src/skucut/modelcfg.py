@@ -33,12 +33,17 @@ class ModelCfg:
     training_data: str = ""
     # "float32" (possibly with int8-stored weights) or "int8" (QDQ activations and weights).
     precision: str = "float32"
+    # What each channel of the output map is: "subject" (the product plus a person wearing or
+    # holding it) first, then e.g. "person" (skin, hair, face, hands) on models that learn it.
+    outputs: tuple[str, ...] = ("subject",)
 
     def __post_init__(self) -> None:
         if self.output_kind not in OUTPUT_KINDS:
             raise ValueError(f"output_kind must be one of {OUTPUT_KINDS}, got {self.output_kind!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if not self.outputs or self.outputs[0] != "subject":
+            raise ValueError(f"outputs must start with 'subject', got {self.outputs!r}")
         if self.input_size % self.stride:
             raise ValueError(
                 f"input_size {self.input_size} is not a multiple of stride {self.stride}"
@@ -52,7 +57,7 @@ class ModelCfg:
         raw = json.loads(text)
         known = {f.name for f in fields(cls)}
         raw = {k: v for k, v in raw.items() if k in known}
-        for key in ("mean", "std"):
+        for key in ("mean", "std", "outputs"):
             if key in raw:
                 raw[key] = tuple(raw[key])
         return cls(**raw)

@@ -36,8 +36,8 @@ def test_composites_label_the_product_exactly_and_are_deterministic(tmp_path):
     cfg = CompositeCfg(p_blur=0, p_noise=0, p_jpeg=0, max_objects=1)
     pairs = CompositePairs(load_cutouts([cut]), load_backgrounds([bg]), 96, seed=3, cfg=cfg)
     for k in range(20):
-        image, label = pairs.sample(k)
-        again_image, again_label = pairs.sample(k)
+        image, label, _ = pairs.sample(k)
+        again_image, again_label, _ = pairs.sample(k)
         assert np.array_equal(image, again_image) and np.array_equal(label, again_label)
         assert image.shape == (96, 96, 3) and label.shape == (96, 96)
         assert set(np.unique(label)) <= {0, 128, 255}
@@ -55,8 +55,10 @@ def test_letterbox_bars_are_solid_background_and_leave_the_rest_alone(tmp_path):
     boxed = CompositeCfg(p_blur=0, p_noise=0, p_jpeg=0, p_letterbox=1, letterbox=(0.1, 0.1))
     foregrounds, backgrounds = load_cutouts([cut]), load_backgrounds([bg])
     for k in range(6):
-        image, label = CompositePairs(foregrounds, backgrounds, 100, 5, boxed).sample(k)
-        base_image, base_label = CompositePairs(foregrounds, backgrounds, 100, 5, plain).sample(k)
+        image, label, _ = CompositePairs(foregrounds, backgrounds, 100, 5, boxed).sample(k)
+        base_image, base_label, _ = CompositePairs(foregrounds, backgrounds, 100, 5, plain).sample(
+            k
+        )
         bars = np.zeros((100, 100), bool)
         rows = [np.ptp(image[i].astype(int), axis=0).max() == 0 for i in (0, 99)]
         cols = [np.ptp(image[:, j].astype(int), axis=0).max() == 0 for j in (0, 99)]

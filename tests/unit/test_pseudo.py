@@ -16,7 +16,7 @@ class DiscModel:
     def __init__(self, path):
         pass
 
-    def probability(self, rgb):
+    def probability(self, rgb, side=None):
         yy, xx = np.mgrid[:64, :64]
         r = np.hypot(yy - 32, xx - 32)
         return np.clip((24 - r) / 2 + 0.5, 0, 1).astype(np.float32)
@@ -37,6 +37,31 @@ def test_sure_pixels_are_labelled_and_the_rest_ignored(tmp_path, monkeypatch):
     assert report.written == 1 and report.skipped == {}
     mask = np.asarray(Image.open(tmp_path / "out" / "masks" / "a.png"))
     assert mask[32, 32] == 255 and mask[0, 0] == 0 and mask[32, 32 + 24] == 128
+
+
+def test_views_must_agree_and_the_studio_backdrop_vetoes():
+    views = np.stack([np.full((4, 4), 0.95), np.full((4, 4), 0.95)])
+    views[1, 0, 0] = 0.5  # one view unsure
+    views[:, 3, 3] = 0.02  # all sure of background
+    label = pseudo.agreed_label(views, 0.9)
+    assert label[1, 1] == 255 and label[0, 0] == 128 and label[3, 3] == 0
+    backdrop = np.zeros((4, 4), bool)
+    backdrop[1, 1] = True  # backdrop-coloured and reached from the border: not sure product
+    far = np.zeros((4, 4), bool)
+    far[3, 3] = True  # far from the backdrop colour: not sure background
+    label = pseudo.agreed_label(views, 0.9, (backdrop, far))
+    assert label[1, 1] == 128 and label[3, 3] == 128 and label[2, 2] == 255
+
+
+def test_a_studio_photo_has_a_backdrop_and_a_scene_has_none():
+    photo = np.full((60, 60, 3), 245, np.uint8)
+    photo[20:40, 20:40] = (200, 30, 30)  # a red product
+    photo[25:35, 25:35] = 245  # a white patch inside it: enclosed, not backdrop
+    backdrop, far = pseudo.studio_backdrop(photo)
+    assert backdrop[0, 0] and not backdrop[30, 30] and not backdrop[22, 22]
+    assert far[22, 22] and not far[0, 0]
+    scene = np.random.default_rng(0).integers(0, 255, (60, 60, 3), dtype=np.uint8)
+    assert pseudo.studio_backdrop(scene) is None
 
 
 def test_doubtful_photos_are_left_out(tmp_path, tiny_model):

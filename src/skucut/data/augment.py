@@ -28,7 +28,7 @@ def random_warp(
     image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator, cfg: AugmentCfg
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scale, rotate, shift, flip and resize (image, mask) to ``size`` x ``size`` in one warp."""
-    h, w = mask.shape
+    h, w = mask.shape[:2]  # mask: HxW, or HxWxC label layers warped alike
     zoom = rng.uniform(*cfg.scale)
     aspect = rng.uniform(*cfg.aspect)
     sx = size / w * zoom * np.sqrt(aspect)

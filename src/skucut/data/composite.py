@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from skucut.data import props
-from skucut.data.pairs import IMAGE_EXTS, Pair, mask_targets, normalize
+from skucut.data.pairs import IMAGE_EXTS, Pair, training_sample
 
 PRODUCT_ALPHA = 0.6  # alpha at or above this is product
 BACKGROUND_ALPHA = 0.3  # below this, background (a cutout's soft shadow lives here)
@@ -38,6 +38,10 @@ class Foreground:
     rgb: np.ndarray  # HxWx3 uint8
     alpha: np.ndarray  # HxW uint8 (may include a soft shadow)
     label: np.ndarray  # HxW uint8 0/128/255
+    person: np.ndarray  # HxW uint8 0/128/255: skin and hair of a person in it (0 on products)
+
+    def flipped(self) -> Foreground:
+        return Foreground(*(a[:, ::-1] for a in (self.rgb, self.alpha, self.label, self.person)))
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class CompositeCfg:
     # keep their data. A white or near-white main product on a near-white sweep:
     p_white: float = 0.0
     # Props labelled background: a table top, a carton beside the product, a stand or cushion
-    # under it, a hanger above it, a hand holding it, seller badges and text on the backdrop.
+    # under it, a hanger above it, seller badges and text on the backdrop. A hand holding it is
+    # subject and person (people who hold the product stay in the default cutout).
     p_surface: float = 0.0
     p_carton: float = 0.0
     p_pedestal: float = 0.0
@@ -69,7 +74,7 @@ class CompositeCfg:
     p_hole: float = 0.0
 
 
-def _crop_to_alpha(rgb, alpha, label):
+def _crop_to_alpha(rgb, alpha, label, person):
     """The foreground cropped to its alpha; ``rgb`` and ``alpha`` in [0, 1] or uint8."""
     rgb8, alpha8 = (_to_u8(x) for x in (rgb, alpha))
     ys, xs = np.nonzero(alpha8 > 5)
@@ -77,7 +82,7 @@ def _crop_to_alpha(rgb, alpha, label):
         return None
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     crop = (slice(y0, y1), slice(x0, x1))
-    return Foreground(rgb8[crop].copy(), alpha8[crop].copy(), label[crop].copy())
+    return Foreground(*(a[crop].copy() for a in (rgb8, alpha8, label, person)))
 
 
 def _to_u8(x: np.ndarray) -> np.ndarray:
@@ -89,6 +94,11 @@ def label_from_alpha(alpha: np.ndarray) -> np.ndarray:
     label[alpha >= PRODUCT_ALPHA] = 255
     label[alpha < BACKGROUND_ALPHA] = 0
     return label
+
+
+# Cutout folders with people in some cutouts (models wearing the product): their person map is
+# unknown, so a model's person output is not taught "no person" on a face.
+PEOPLE_CUTOUT_DIRS = ("storefront-ui",)
 
 
 def load_cutouts(folders: list[str | Path], max_side: int = 512) -> list[Foreground]:
@@ -103,7 +113,9 @@ def load_cutouts(folders: list[str | Path], max_side: int = 512) -> list[Foregro
             image.thumbnail((max_side, max_side), Image.LANCZOS)
             rgba = np.asarray(image)
             label = label_from_alpha(rgba[..., 3].astype(np.float32) / 255.0)
-            fg = _crop_to_alpha(rgba[..., :3], rgba[..., 3], label)
+            people = any(part in PEOPLE_CUTOUT_DIRS for part in path.parts)
+            person = np.where(label > 0, 128 if people else 0, 0).astype(np.uint8)
+            fg = _crop_to_alpha(rgba[..., :3], rgba[..., 3], label, person)
             if fg is not None:
                 out.append(fg)
     return out
@@ -119,7 +131,8 @@ def objects_from_pairs(pairs: list[Pair], min_fraction: float = 0.05) -> list[Fo
         alpha = cv2.GaussianBlur(fg_mask.astype(np.float32), (3, 3), 0)  # 1 px soft edge
         label = pair.mask.copy()
         label[(pair.mask == 0) & (alpha > 0)] = 128  # the feathered rim is not sure either
-        fg = _crop_to_alpha(pair.image, alpha, label)
+        person = np.full(label.shape, 128, np.uint8) if pair.person is None else pair.person
+        fg = _crop_to_alpha(pair.image, alpha, label, person)
         if fg is not None:
             out.append(fg)
     return out
@@ -194,7 +207,7 @@ def _whiten(fg: Foreground, rng: np.random.Generator) -> Foreground:
     depth = rng.uniform(0.08, 0.3)
     tint = 1 - rng.uniform(0, 0.04, 3).astype(np.float32)
     rgb = (1 - (1 - grey[..., None]) * depth) * tint
-    return Foreground(_to_u8(rgb), fg.alpha, fg.label)
+    return Foreground(_to_u8(rgb), fg.alpha, fg.label, fg.person)
 
 
 def _punch_hole(alpha: np.ndarray, label: np.ndarray, rng: np.random.Generator):
@@ -218,13 +231,15 @@ def _punch_hole(alpha: np.ndarray, label: np.ndarray, rng: np.random.Generator):
     return alpha, label
 
 
-def _cover(label: np.ndarray, opacity: np.ndarray) -> np.ndarray:
-    """Labels after a background layer is drawn over the scene: opaque -> 0, its soft rim
-    over product -> ignore."""
-    label = label.copy()
-    label[(opacity >= BACKGROUND_ALPHA) & (label == 255)] = 128
-    label[opacity >= PRODUCT_ALPHA] = 0
-    return label
+def _hold(label: np.ndarray, person: np.ndarray, opacity: np.ndarray):
+    """Labels after a hand is drawn over the scene: the hand is subject and person where it
+    is opaque, its soft rim unknown in both."""
+    label, person = label.copy(), person.copy()
+    rim = (opacity >= BACKGROUND_ALPHA) & (opacity < PRODUCT_ALPHA)
+    label[rim], person[rim] = 128, 128
+    opaque = opacity >= PRODUCT_ALPHA
+    label[opaque], person[opaque] = 255, 255
+    return label, person
 
 
 class CompositePairs:
@@ -243,8 +258,8 @@ class CompositePairs:
         self.foregrounds, self.backgrounds = foregrounds, backgrounds
         self.size, self.seed, self.cfg = size, seed, cfg or CompositeCfg()
 
-    def sample(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(RGB uint8, label uint8) for sample ``k``."""
+    def sample(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(RGB uint8, subject label uint8, person label uint8) for sample ``k``."""
         rng = np.random.default_rng([self.seed, k, 2])
         # The hard cases draw from their own stream, so a recipe without them is unchanged.
         hard = np.random.default_rng([self.seed, k, 5])
@@ -274,12 +289,13 @@ class CompositePairs:
             texture = _photo(self.backgrounds, size, hard) if self.backgrounds else None
             props.surface(canvas, hard, texture)
         label = np.zeros((size, size), np.uint8)
+        person = np.zeros((size, size), np.uint8)
         main_box = None
         for n, fg in enumerate(picks):
             placed = self._place(fg, rng, first=n == 0)
             if placed is None:
                 continue
-            rgb, alpha, lab, box = placed
+            rgb, alpha, lab, per, box = placed
             if n == 0:
                 main_box = box
                 if hard.random() < cfg.p_hole:
@@ -294,14 +310,16 @@ class CompositePairs:
             opaque = alpha >= PRODUCT_ALPHA
             rim = (alpha >= BACKGROUND_ALPHA) & ~opaque & (label != 255)
             label = np.where(opaque, lab, np.where(rim, 128, label)).astype(np.uint8)
+            person = np.where(opaque, per, np.where(rim, 128, person)).astype(np.uint8)
         if main_box is not None and hard.random() < cfg.p_hand:
-            label = _cover(label, props.hand(canvas, main_box, hard))
+            label, person = _hold(label, person, props.hand(canvas, main_box, hard))
         if hard.random() < cfg.p_badge:
             for _ in range(hard.integers(1, 3)):
                 props.badge(canvas, label == 255, hard)  # only over background: stays 0
         canvas, label = self._letterbox(canvas, label, np.random.default_rng([self.seed, k, 4]))
         image = self._photometric(canvas, rng)
-        return image, label
+        person[label == 0] = 0  # a person is part of the subject: never on the background
+        return image, label, person
 
     def _props_behind(self, canvas: np.ndarray, box, rng: np.random.Generator) -> None:
         cfg = self.cfg
@@ -335,11 +353,12 @@ class CompositePairs:
             scale *= rng.uniform(0.5, 1.0)
         nw, nh = max(2, int(w * scale)), max(2, int(h * scale))
         if rng.random() < 0.5:
-            fg = Foreground(fg.rgb[:, ::-1], fg.alpha[:, ::-1], fg.label[:, ::-1])
+            fg = fg.flipped()
         rgb = cv2.resize(np.ascontiguousarray(fg.rgb), (nw, nh), interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(np.ascontiguousarray(fg.alpha), (nw, nh), interpolation=cv2.INTER_AREA)
         rgb, alpha = rgb.astype(np.float32) / 255, alpha.astype(np.float32) / 255
-        lab = cv2.resize(np.ascontiguousarray(fg.label), (nw, nh), interpolation=cv2.INTER_NEAREST)
+        labels = np.ascontiguousarray(np.dstack([fg.label, fg.person]))
+        labels = cv2.resize(labels, (nw, nh), interpolation=cv2.INTER_NEAREST)
         # Centre anywhere that keeps most of the object in frame (first object: near the middle).
         spread = 0.15 if first else 0.4
         cx = int(size / 2 + rng.uniform(-spread, spread) * size)
@@ -348,7 +367,7 @@ class CompositePairs:
         full = [
             np.zeros((size, size, 3), np.float32),
             np.zeros((size, size), np.float32),
-            np.zeros((size, size), np.uint8),
+            np.zeros((size, size, 2), np.uint8),
         ]
         sx0, sy0 = max(0, -x0), max(0, -y0)
         dx0, dy0 = max(0, x0), max(0, y0)
@@ -357,8 +376,8 @@ class CompositePairs:
             return None
         region = (slice(dy0, dy1), slice(dx0, dx1))
         src = (slice(sy0, sy0 + dy1 - dy0), slice(sx0, sx0 + dx1 - dx0))
-        full[0][region], full[1][region], full[2][region] = rgb[src], alpha[src], lab[src]
-        return full[0], full[1], full[2], (dx0, dy0, dx1, dy1)
+        full[0][region], full[1][region], full[2][region] = rgb[src], alpha[src], labels[src]
+        return full[0], full[1], full[2][..., 0], full[2][..., 1], (dx0, dy0, dx1, dy1)
 
     def _photometric(self, canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cfg = self.cfg
@@ -394,6 +413,4 @@ class MixedSamples:
         )
         if not use_composite:
             return self.real[k]
-        image, label = self.composite.sample(k)
-        target, valid = mask_targets(label)
-        return {"image": normalize(image, self.mean, self.std), "target": target, "valid": valid}
+        return training_sample(*self.composite.sample(k), self.mean, self.std)

@@ -46,7 +46,8 @@ class CorruptedSamples:
         mask = np.where(sample["valid"][0] > 0, sample["target"][0] * 255, IGNORE).astype(np.uint8)
         image, mask = corrupt(name, image, mask, severity, int(rng.integers(2**31)))
         target, valid = mask_targets(mask)
-        return {"image": normalize(image, self.mean, self.std), "target": target, "valid": valid}
+        corrupted = {"image": normalize(image, self.mean, self.std), "target": target}
+        return {**sample, **corrupted, "valid": valid}  # the person labels as they were
 
 
 def with_corruptions(samples, cfg, mean, std):

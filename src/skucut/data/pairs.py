@@ -2,6 +2,10 @@
 
 Mask values: 255 foreground, 0 background, 128 ignore. Pairs are decoded once and kept in
 memory at a bounded size (``max_side``), which makes an epoch cheap on a 2-core machine.
+
+A folder may also hold ``parts/NAME.png`` (0 background, 1 skin, 2 hair, 3 worn items, as
+train/ccp): those pairs get a person label (skin and hair, 255) beside the subject mask; pairs
+without one leave the person map unknown (128), so a model's person output is not trained there.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class Pair:
     name: str
     image: np.ndarray  # HxWx3 RGB uint8
     mask: np.ndarray  # HxW uint8 (0 / 255 / 128)
+    person: np.ndarray | None = None  # HxW uint8 (0 / 255 / 128); None = unknown everywhere
 
 
 def find_pairs(root: str | Path) -> list[tuple[Path, Path]]:
@@ -52,7 +57,25 @@ def load_pair(image_path: Path, mask_path: Path, max_side: int | None = None) ->
         size = (round(mask.shape[1] * f), round(mask.shape[0] * f))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
-    return Pair(image_path.stem, image, mask)
+    person = None
+    parts_path = mask_path.parent.parent / "parts" / mask_path.name
+    if parts_path.exists():
+        parts = cv2.imread(str(parts_path), cv2.IMREAD_GRAYSCALE)
+        if parts is None or parts.shape != mask.shape:
+            parts = cv2.resize(parts, mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
+        person = person_from_parts(parts, mask)
+    return Pair(image_path.stem, image, mask, person)
+
+
+SKIN, HAIR = 1, 2  # labels in a parts/ map (3 = worn items, 0 = background)
+
+
+def person_from_parts(parts: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The person label (skin and hair 255, else 0) of a parts map; unknown where the subject
+    mask is unknown."""
+    person = np.where((parts == SKIN) | (parts == HAIR), 255, 0).astype(np.uint8)
+    person[mask == IGNORE] = IGNORE
+    return person
 
 
 def load_pairs(roots: list[str | Path], max_side: int | None = None) -> list[Pair]:
@@ -75,7 +98,7 @@ def ignore_wearer(pair: Pair, head_share: float = 0.13) -> Pair:
     head[rows[0] : rows[0] + int(head_share * (rows[-1] - rows[0] + 1)) + 1] = True
     mask = pair.mask.copy()
     mask[person & (skin | head)] = IGNORE
-    return Pair(pair.name, pair.image, mask)
+    return Pair(pair.name, pair.image, mask)  # people are not learnt this way: person unknown
 
 
 def normalize(image: np.ndarray, mean, std) -> np.ndarray:
@@ -90,6 +113,22 @@ def mask_targets(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     valid = (mask != IGNORE).astype(np.float32)
     target = (mask > IGNORE).astype(np.float32)
     return target[None], valid[None]
+
+
+def training_sample(image, mask, person, mean, std) -> dict[str, np.ndarray]:
+    """What one sample feeds the model: the normalised image, the subject target and its valid
+    pixels, the person target and its valid pixels (none where ``person`` is None)."""
+    if person is None:
+        person = np.full(mask.shape, IGNORE, np.uint8)
+    target, valid = mask_targets(mask)
+    person_target, person_valid = mask_targets(person)
+    return {
+        "image": normalize(image, mean, std),
+        "target": target,
+        "valid": valid,
+        "person": person_target,
+        "person_valid": person_valid,
+    }
 
 
 class TrainPairs:
@@ -116,10 +155,11 @@ class TrainPairs:
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.pairs))
         pair = self.pairs[order[pos]]
         rng = np.random.default_rng([self.seed, k, 1])
-        image, mask = random_warp(pair.image, pair.mask, self.size, rng, self.aug)
+        labels = pair.mask if pair.person is None else np.dstack([pair.mask, pair.person])
+        image, labels = random_warp(pair.image, labels, self.size, rng, self.aug)
         image = colour_jitter(image, rng, self.aug)
-        target, valid = mask_targets(mask)
-        return {"image": normalize(image, self.mean, self.std), "target": target, "valid": valid}
+        mask, person = (labels, None) if labels.ndim == 2 else (labels[..., 0], labels[..., 1])
+        return training_sample(image, mask, person, self.mean, self.std)
 
 
 class EvalPairs:
@@ -133,7 +173,10 @@ class EvalPairs:
 
     def __getitem__(self, i: int) -> dict[str, np.ndarray]:
         pair = self.pairs[i]
-        image = cv2.resize(pair.image, (self.size, self.size), interpolation=cv2.INTER_AREA)
-        mask = cv2.resize(pair.mask, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
-        target, valid = mask_targets(mask)
-        return {"image": normalize(image, self.mean, self.std), "target": target, "valid": valid}
+        side = (self.size, self.size)
+        image = cv2.resize(pair.image, side, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(pair.mask, side, interpolation=cv2.INTER_NEAREST)
+        person = None
+        if pair.person is not None:
+            person = cv2.resize(pair.person, side, interpolation=cv2.INTER_NEAREST)
+        return training_sample(image, mask, person, self.mean, self.std)

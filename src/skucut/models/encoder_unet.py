@@ -9,7 +9,10 @@
 - edge head at full resolution: the coarse logits refined by a small conv stack that also sees
   the RGB image, so edges follow the photo, not 2x-upsampled features;
 - deep supervision: in training, the stride 16 and 8 decoder outputs predict the mask too
-  (``forward`` returns ``(logits, [aux logits])``); in eval and export only the logits.
+  (``forward`` returns ``(logits, [aux logits])``); in eval and export only the logits;
+- person head (``person=True``): a second output channel, the person's skin, hair, face and
+  hands, from the last decoder level (stride 2, upsampled: a person map needs no sharp edge of
+  its own, product-only mode cuts along the subject's edge where the two meet).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class EncoderUNet(nn.Module):
         decoder: tuple[int, int, int, int] = (96, 64, 32, 24),
         blocks: int = 1,
         edge: int = 8,
+        person: bool = False,
     ):
         super().__init__()
         spec = encoder_spec(encoder)
@@ -98,6 +102,8 @@ class EncoderUNet(nn.Module):
         self.edge_head = nn.Sequential(
             _conv_bn(4, edge, 3), _conv_bn(edge, edge, 3), nn.Conv2d(edge, 1, 3, padding=1)
         )
+        self.person_head = nn.Conv2d(width, 1, 1) if person else None
+        self.outputs = ("subject", "person") if person else ("subject",)
         self.freeze_encoder_bn = False
 
     def load_pretrained(self, source: str = "package") -> None:
@@ -128,7 +134,19 @@ class EncoderUNet(nn.Module):
         decoded = top_down(
             self.context(features[-1]), reversed(features[:-1]), self.skips, self.fuse
         )
-        return edge_refined_output(self, image, decoded)
+        out = edge_refined_output(self, image, decoded)
+        if self.person_head is None:
+            return out
+        person = F.interpolate(
+            self.person_head(decoded[-1]),
+            size=image.shape[-2:],
+            mode="bilinear",
+            align_corners=False,
+        )
+        if self.training:
+            logits, aux = out
+            return torch.cat([logits, person], dim=1), aux
+        return torch.cat([out, person], dim=1)
 
 
 @register_model("fast-unet")
@@ -137,9 +155,10 @@ def fast_unet(
     context: int = 256,
     decoder: tuple[int, int, int, int] = (96, 64, 32, 24),
     edge: int = 8,
+    person: bool = False,
 ) -> EncoderUNet:
     """The fast family: a light decoder, one separable block per level, image-level context."""
-    return EncoderUNet(encoder, context, (), tuple(decoder), blocks=1, edge=edge)
+    return EncoderUNet(encoder, context, (), tuple(decoder), blocks=1, edge=edge, person=person)
 
 
 @register_model("quality-unet")
@@ -149,7 +168,10 @@ def quality_unet(
     rates: tuple[int, ...] = (2, 4),
     decoder: tuple[int, int, int, int] = (128, 96, 48, 32),
     edge: int = 16,
+    person: bool = False,
 ) -> EncoderUNet:
     """The quality family: multi-scale context (dilated branches) and two separable blocks
     per decoder level."""
-    return EncoderUNet(encoder, context, tuple(rates), tuple(decoder), blocks=2, edge=edge)
+    return EncoderUNet(
+        encoder, context, tuple(rates), tuple(decoder), blocks=2, edge=edge, person=person
+    )

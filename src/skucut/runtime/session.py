@@ -78,8 +78,8 @@ class Segmenter:
         side = self.cfg.input_size
         self._core(np.zeros((1, 3, side, side), np.float32))
 
-    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
-        side = self.cfg.input_size
+    def preprocess(self, rgb: np.ndarray, side: int | None = None) -> np.ndarray:
+        side = side or self.cfg.input_size
         shrinking = rgb.shape[0] * rgb.shape[1] > side * side
         resized = cv2.resize(
             rgb, (side, side), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
@@ -89,10 +89,16 @@ class Segmenter:
         return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
     def _core(self, batch: np.ndarray) -> np.ndarray:
+        """Every output channel (B x C x H x W), as probabilities."""
         out = self.session.run(None, {self._input: batch})[0]
+        if out.ndim != 4 or out.shape[1] < len(self.cfg.outputs):
+            raise InvalidModel(
+                f"{self.path.name} answers {out.shape[1] if out.ndim == 4 else '?'} map(s) but "
+                f"its metadata names {len(self.cfg.outputs)} ({', '.join(self.cfg.outputs)})"
+            )
         if self.cfg.output_kind == "logits":
             out = 1.0 / (1.0 + np.exp(-out))
-        return out[:, 0]
+        return out
 
     @staticmethod
     def postprocess(prob: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -100,9 +106,26 @@ class Segmenter:
         alpha = cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
         return np.clip(alpha, 0.0, 1.0)
 
-    def probability(self, rgb: np.ndarray) -> np.ndarray:
-        """The model's foreground probability at its own working resolution."""
-        return self._core(self.preprocess(rgb))[0]
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The names of the model's maps: ("subject",) or ("subject", "person")."""
+        return self.cfg.outputs
+
+    @property
+    def has_person(self) -> bool:
+        return "person" in self.cfg.outputs
+
+    def probability(self, rgb: np.ndarray, side: int | None = None) -> np.ndarray:
+        """The model's foreground (subject) probability at its own working resolution (or at
+        ``side``, see ``maps``)."""
+        return self._core(self.preprocess(rgb, side))[0, 0]
+
+    def maps(self, rgb: np.ndarray, side: int | None = None) -> dict[str, np.ndarray]:
+        """Every map the model makes, by name ({"subject": ..., "person": ...}), from one
+        forward pass, at its working resolution (or ``side``, a multiple of its stride: the
+        network is fully convolutional, so a second scale can be asked for)."""
+        out = self._core(self.preprocess(rgb, side))[0]
+        return {name: out[i] for i, name in enumerate(self.cfg.outputs)}
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
         """Probability upsampled bilinearly to the image's size (no refinement)."""

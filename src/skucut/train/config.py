@@ -27,6 +27,8 @@ def with_data_root(cfg, fields: tuple[str, ...]):
         return cfg
     root = Path(cfg.data_root)
     joined = {f: [str(root / d) for d in getattr(cfg, f)] for f in fields}
+    if hasattr(cfg, "holdout"):
+        joined["holdout"] = {str(root / d): n for d, n in cfg.holdout.items()}
     return dataclasses.replace(cfg, data_root="", **joined)
 
 
@@ -52,9 +54,13 @@ class TrainConfig:
     # empty = once each): a small folder (a shop's corrections) gets its share this way.
     train_repeats: list[int] = field(default_factory=list)
     val_dirs: list[str] = field(default_factory=list)
+    # Train folders whose last N pairs (by name) are kept out of training and validated on
+    # instead, e.g. {train/ccp: 60}: the person output's only labelled photos are there.
+    holdout: dict = field(default_factory=dict)
     max_side: int = 320  # pairs are kept in memory at most this big
-    # Train folders whose masks are whole people wearing the product (e.g. train/ccp): in shop
-    # photos people are background, so their skin and head become "ignore" (see ignore_wearer).
+    # Train folders whose masks are whole people wearing the product (e.g. train/ccp), for the
+    # older recipes that treated people as background: their skin and head become "ignore"
+    # (see ignore_wearer). Models with a person output keep people whole and learn the person.
     worn_dirs: list[str] = field(default_factory=list)
     # Synthetic product photos (skucut.data.composite): share of samples, and their sources.
     composite_weight: float = 0.0
@@ -76,6 +82,8 @@ class TrainConfig:
     # too), weighted by distill_weight beside the labels' losses.
     teacher: str = ""
     distill_weight: float = 0.0
+    # The person output's loss (BCE + dice where the person is labelled) beside the subject's.
+    person_weight: float = 1.0
     # Structured channel pruning (skucut.optimize.prune) of the init_from weights to this share
     # of their FLOPs before training, which then fine-tunes the narrower net (0 = off).
     prune_flops: float = 0.0

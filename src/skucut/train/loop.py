@@ -49,6 +49,7 @@ def model_cfg_for(cfg: TrainConfig, model, training_data: str = "") -> ModelCfg:
         input_size=cfg.input_size,
         stride=model.stride,
         training_data=training_data,
+        outputs=tuple(getattr(model, "outputs", ("subject",))),
         **normalisation,
     )
 
@@ -99,27 +100,50 @@ def load_teacher(path: str, student_norm, device):
 
     @torch.no_grad()
     def probabilities(image: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(teacher((image * scale + shift - t_mean) / t_std).float())
+        subject = teacher((image * scale + shift - t_mean) / t_std)[:, :1]
+        return torch.sigmoid(subject.float())
 
     return probabilities
 
 
+def split_holdout(folder: str, pairs: list, cfg: TrainConfig) -> tuple[list, list]:
+    """(training pairs, held-out pairs) of one train folder: its last ``holdout[folder]``."""
+    n = int(cfg.holdout.get(folder, 0))
+    return (pairs[:-n], pairs[-n:]) if n else (pairs, [])
+
+
 def training_pairs(cfg: TrainConfig) -> list:
-    """The real pairs of ``cfg.train_dirs`` (each repeated per ``train_repeats``), people's
-    skin and heads ignored in ``worn_dirs``."""
+    """The real pairs of ``cfg.train_dirs`` (each repeated per ``train_repeats``) less the
+    held-out ones, people's skin and heads ignored in ``worn_dirs``."""
     unknown = sorted(set(cfg.worn_dirs) - set(cfg.train_dirs))
+    unknown += sorted(set(cfg.holdout) - set(cfg.train_dirs))
     if unknown:
-        raise ValueError(f"worn_dirs must be train_dirs too: {', '.join(unknown)}")
+        raise ValueError(f"worn_dirs and holdout must be train_dirs too: {', '.join(unknown)}")
     repeats = cfg.train_repeats or [1] * len(cfg.train_dirs)
     if len(repeats) != len(cfg.train_dirs) or min(repeats, default=1) < 1:
         raise ValueError("train_repeats needs one whole number >= 1 per train_dirs folder")
     pairs = []
     for folder, times in zip(cfg.train_dirs, repeats, strict=True):
-        loaded = load_pairs([folder], cfg.max_side)
+        loaded, _ = split_holdout(folder, load_pairs([folder], cfg.max_side), cfg)
         if folder in cfg.worn_dirs:
             loaded = [ignore_wearer(pair) for pair in loaded]
         pairs += loaded * times
     return pairs
+
+
+def load_init_weights(model, weights: dict) -> None:
+    """Trained weights into ``model``; only a person head the trained model did not have may
+    be missing (it starts fresh: a one-output model grows a person output this way)."""
+    try:
+        missing, unexpected = model.load_state_dict(weights, strict=False)
+    except RuntimeError as exc:  # shapes differ
+        raise ValueError(f"init_from weights do not fit {type(model).__name__}: {exc}") from None
+    new = [k for k in missing if not k.startswith("person_head.")]
+    if new or unexpected:
+        raise ValueError(
+            f"init_from weights do not fit {type(model).__name__}: "
+            f"missing {new[:5]}, unexpected {unexpected[:5]}"
+        )
 
 
 def training_samples(cfg: TrainConfig, pairs: list, mean, std):
@@ -146,14 +170,14 @@ def training_samples(cfg: TrainConfig, pairs: list, mean, std):
 
 
 def rescale_batch(batch: dict[str, torch.Tensor], side: int) -> dict[str, torch.Tensor]:
-    """The batch resized to side x side: image and target smoothly, the ignore mask exactly."""
+    """The batch resized to side x side: images and targets smoothly, the valid masks exactly."""
     if batch["image"].shape[-1] == side and batch["image"].shape[-2] == side:
         return batch
     smooth = {"size": (side, side), "mode": "bilinear", "align_corners": False}
+    exact = {"size": (side, side), "mode": "nearest"}
     return {
-        "image": F.interpolate(batch["image"], **smooth),
-        "target": F.interpolate(batch["target"], **smooth),
-        "valid": F.interpolate(batch["valid"], size=(side, side), mode="nearest"),
+        key: F.interpolate(value, **(exact if key.endswith("valid") else smooth))
+        for key, value in batch.items()
     }
 
 
@@ -173,28 +197,42 @@ def _data_summary(cfg: TrainConfig, n_train: int) -> str:
     return summary
 
 
+def _ious(prob, target, valid) -> list[float]:
+    """Per-image IoU at threshold 0.5 over valid pixels (images with none left out)."""
+    pred = (prob > 0.5).float()
+    inter = (pred * target * valid).sum(dim=(1, 2, 3))
+    union = (((pred + target) > 0).float() * valid).sum(dim=(1, 2, 3))
+    labelled = valid.sum(dim=(1, 2, 3)) > 0
+    return (inter / union.clamp_min(1))[labelled].tolist()
+
+
 @torch.no_grad()
 def validate(model, loaders: dict[str, DataLoader], device, autocast) -> dict[str, float]:
-    """Mean per-image IoU (threshold 0.5) and MAE on valid pixels, at the model's resolution."""
+    """Mean per-image IoU (threshold 0.5) and MAE on valid pixels, at the model's resolution;
+    the person output's IoU (``NAME/person_iou``) on sets that label people. The score (which
+    picks the best checkpoint) is the mean subject IoU over the dev sets, held-out parts of
+    training folders ("-holdout") left out: models are chosen on eval/*-dev only."""
     model.eval()
     result = {}
     for name, loader in loaders.items():
-        ious, maes = [], []
+        ious, maes, person_ious = [], [], []
         for batch in loader:
             image = batch["image"].to(device).to(memory_format=torch.channels_last)
             with autocast():
-                prob = torch.sigmoid(model(image).float()).cpu()
-            valid, target = batch["valid"], batch["target"]
-            pred = (prob > 0.5).float()
-            inter = (pred * target * valid).sum(dim=(1, 2, 3))
-            union = (((pred + target) > 0).float() * valid).sum(dim=(1, 2, 3))
-            ious += (inter / union.clamp_min(1)).tolist()
+                probs = torch.sigmoid(model(image).float()).cpu()
+            prob, valid, target = probs[:, :1], batch["valid"], batch["target"]
+            ious += _ious(prob, target, valid)
             maes += (
                 (prob - target).abs().mul(valid).sum(dim=(1, 2, 3)) / valid.sum(dim=(1, 2, 3))
             ).tolist()
+            if probs.shape[1] > 1:
+                person_ious += _ious(probs[:, 1:2], batch["person"], batch["person_valid"])
         result[f"{name}/iou"] = float(np.mean(ious))
         result[f"{name}/mae"] = float(np.mean(maes))
-    result["score"] = float(np.mean([v for k, v in result.items() if k.endswith("/iou")]))
+        if person_ious:
+            result[f"{name}/person_iou"] = float(np.mean(person_ious))
+    scored = [v for k, v in result.items() if k.endswith("/iou") and "-holdout/" not in k]
+    result["score"] = float(np.mean(scored))
     model.train()
     return result
 
@@ -235,7 +273,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     else:
         model = create_model(cfg.arch, **arch_kwargs)
         if cfg.init_from and not resuming:
-            model.load_state_dict(inference_weights(load_checkpoint(cfg.init_from)))
+            load_init_weights(model, inference_weights(load_checkpoint(cfg.init_from)))
         elif cfg.encoder_weights and not resuming:
             if not hasattr(model, "load_pretrained"):
                 raise ValueError(f"encoder_weights: {cfg.arch} has no pretrained encoder")
@@ -269,11 +307,14 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         persistent_workers=cfg.num_workers > 0,
         drop_last=True,
     )
+    val_sets = {Path(d).name: load_pairs([d], cfg.max_side) for d in cfg.val_dirs}
+    for folder in cfg.holdout:
+        val_sets[f"{Path(folder).name}-holdout"] = split_holdout(
+            folder, load_pairs([folder], cfg.max_side), cfg
+        )[1]
     val_loaders = {
-        Path(d).name: DataLoader(
-            EvalPairs(load_pairs([d], cfg.max_side), cfg.input_size, mean, std), batch_size=16
-        )
-        for d in cfg.val_dirs
+        name: DataLoader(EvalPairs(pairs, cfg.input_size, mean, std), batch_size=16)
+        for name, pairs in val_sets.items()
     }
 
     teach = load_teacher(cfg.teacher, (mean, std), device) if cfg.teacher else None
@@ -289,7 +330,9 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         with autocast():
             if teach:
                 batch["teacher"] = teach(batch["image"])
-            parts, logits = segmentation_step(model, batch, cfg.loss_weights, cfg.distill_weight)
+            parts, logits = segmentation_step(
+                model, batch, cfg.loss_weights, cfg.distill_weight, cfg.person_weight
+            )
         if gan:
             parts = gan(parts, batch, logits, loop.step)
         return parts["loss"], {k: v.detach() for k, v in parts.items()}

@@ -186,7 +186,7 @@ def clip_table(args, work: Path, options: RemoveOptions) -> list[dict]:
         kind = ("plain", "gradient", "photo")[index % 3]
         (iou_r, fl_r, _), (iou_s, fl_s, _) = result[False], result[True]
         print(
-            f"| {motion} | {kind} | {iou_r:.4f} | {iou_s:.4f} | {fl_r:.2f} | {fl_s:.2f} | {fl_s / max(fl_r, 1e-9):.2f} |"
+            f"| {motion} | {kind} | {iou_r:.4f} | {iou_s:.4f} | {fl_r:.3f} | {fl_s:.3f} | {fl_s / max(fl_r, 1e-9):.2f} |"
         )
         sys.stdout.flush()
         rows.append({"motion": motion, "clean": clean, "truth": truth, "raw": result[False][2],
@@ -196,7 +196,7 @@ def clip_table(args, work: Path, options: RemoveOptions) -> list[dict]:
     fl_r = statistics.mean(r["flicker"][0] for r in rows)
     fl_s = statistics.mean(r["flicker"][1] for r in rows)
     print(
-        f"| **mean** | | {iou_r:.4f} | {iou_s:.4f} | {fl_r:.2f} | {fl_s:.2f} | {fl_s / fl_r:.2f} |"
+        f"| **mean** | | {iou_r:.4f} | {iou_s:.4f} | {fl_r:.3f} | {fl_s:.3f} | {fl_s / fl_r:.2f} |"
     )
     return rows
 

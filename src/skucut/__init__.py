@@ -40,6 +40,7 @@ __all__ = [
     "list_models",
     "load_model",
     "remove",
+    "remove_video",
 ]
 
 
@@ -109,3 +110,29 @@ def remove(
     else:
         result = Image.fromarray(np.dstack([pixels, alpha]), "RGBA")
     return (result, review) if return_info else result
+
+
+def remove_video(
+    source: str | Path,
+    output: str | Path,
+    model: str | None = None,
+    *,
+    preset: str | None = None,
+    preset_file: str | Path | None = None,
+    smooth: bool = True,
+    fps: float | None = None,
+    max_seconds: float = 600.0,
+    **options,
+):
+    """Remove the background of every frame of ``source`` (a video file or a folder of frames)
+    and write ``output``: .webm / .mov / .webp keep alpha, .mp4 needs ``bg_color`` or
+    ``bg_image``, any other name is a folder of PNG frames. Frame rate, length and sound are
+    kept; ``smooth`` carries the alpha over where the picture did not change. Options as for
+    :func:`remove` (those that change the frame size are refused). Returns a
+    ``skucut.video.VideoResult``. Needs PyAV: ``pip install 'skucut[video]'``.
+    """
+    from skucut.video import build_options
+    from skucut.video import remove_video as run
+
+    opts = build_options(preset, preset_file, model=model, **options)
+    return run(source, output, opts, smooth=smooth, fps=fps, max_seconds=max_seconds)

@@ -23,8 +23,8 @@ from tests.conftest import disc_image
         ({"fill": "big"}, "fill must be a number"),
         ({"margin": float("inf"), "trim": True}, "margin must be between"),
         ({"no_such_option": 1}, "unknown option"),
-        ({"mask": True, "preset": "white-main"}, "mask writes the alpha only"),
-        ({"mask": "true", "canvas": "300x300"}, "mask writes the alpha only, so canvas"),
+        ({"mask": True, "preset": "white-main"}, "mask gives the alpha channel only"),
+        ({"mask": "true", "canvas": "300x300"}, "cannot be combined with canvas"),
     ],
 )
 def test_bad_options_raise_value_error(tiny_model, kwargs, words):

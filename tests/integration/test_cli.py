@@ -232,7 +232,7 @@ def test_mask_with_a_preset_or_composition_is_refused(tmp_path):
         result = skucut("remove", str(EXAMPLE), "-o", str(out), "--mask", *extra)
         assert result.returncode == 2, result.stderr.decode()
         (line,) = result.stderr.decode().splitlines()
-        assert line.startswith("skucut: error: mask writes the alpha only, so ")
+        assert line.startswith("skucut: error: mask gives the alpha channel only, so it cannot")
         assert extra[0].lstrip("-") in line and not out.exists()
     harmless = skucut("remove", str(EXAMPLE), "-o", str(out), "--mask", "-f", "png")
     assert harmless.returncode == 0 and Image.open(out / "coffee.png").mode == "L"

@@ -12,6 +12,7 @@ import pytest
 
 av = pytest.importorskip("av")
 
+import skucut  # noqa: E402
 from skucut.errors import ImageTooLarge, InvalidVideo, VideoTooLong  # noqa: E402
 from skucut.pipeline import RemoveOptions  # noqa: E402
 from skucut.video import remove_video  # noqa: E402
@@ -24,7 +25,14 @@ def clip(tmp_path_factory) -> tuple[Path, list[np.ndarray]]:
     return path, write_clip(path, frames=8, fps=25, audio=True)
 
 
-@pytest.mark.parametrize("name", ["out.webm", "out.mov", "out.webp"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "out.webm",
+        pytest.param("out.mov", marks=pytest.mark.slow),
+        pytest.param("out.webp", marks=pytest.mark.slow),
+    ],
+)
 def test_alpha_formats_keep_frames_rate_and_cut_the_product(clip, tmp_path, name):
     source, masks = clip
     result = remove_video(source, tmp_path / name)
@@ -38,6 +46,7 @@ def test_alpha_formats_keep_frames_rate_and_cut_the_product(clip, tmp_path, name
     assert frames[3][2, 2, 3] < 30 and frames[3][48, 64, 3] > 225
 
 
+@pytest.mark.slow
 def test_sound_is_kept_where_the_format_holds_it(clip, tmp_path):
     source, _ = clip
     for name, codec in (("a.webm", "opus"), ("a.mov", "aac")):
@@ -54,13 +63,15 @@ def test_mp4_needs_a_background_and_gets_it(clip, tmp_path):
     with pytest.raises(ValueError, match="no alpha"):
         remove_video(source, tmp_path / "x.mp4")
     assert not list(tmp_path.iterdir())  # nothing left behind
-    remove_video(source, tmp_path / "white.mp4", RemoveOptions(bg_color="white"))
+    result = skucut.remove_video(source, tmp_path / "white.mp4", bg_color="white")
+    assert (result.kind, result.frames, result.audio) == ("mp4", 8, True)
     frames, _ = read_rgba(tmp_path / "white.mp4")
     assert len(frames) == 8
     background = frames[4][..., :3][masks[4] == 0]
     assert np.median(background) >= 250  # the grey backdrop became white
 
 
+@pytest.mark.slow
 def test_png_sequence_and_frame_folder_round_trip(clip, tmp_path):
     source, _ = clip
     result = remove_video(source, tmp_path / "frames")
@@ -72,6 +83,7 @@ def test_png_sequence_and_frame_folder_round_trip(clip, tmp_path):
     assert len(frames) == 8 and fps == pytest.approx(12.5)
 
 
+@pytest.mark.slow
 def test_mask_output_is_the_alpha_as_grey(clip, tmp_path):
     source, masks = clip
     remove_video(source, tmp_path / "mask.mov", RemoveOptions(mask=True))
@@ -116,6 +128,7 @@ def test_limits(clip, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_smoothing_does_not_trail_a_moving_product(tmp_path):
     """A product moving 6 px a frame: the smoothed cut follows it as closely as per-frame
     cutting does (a smoother that averaged without motion would leave a ghost behind)."""

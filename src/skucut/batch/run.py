@@ -83,7 +83,19 @@ def status_lines(state: RunState) -> list[str]:
     counts = state.counts()
     total = sum(counts.values())
     lines = [f"run: {state.dir}", f"items: {total}"]
-    lines += [f"  {k}: {counts.get(k, 0)}" for k in ("done", "pending", "running", "failed")]
+    engine = state.engine_pid()
+    for key in ("done", "pending", "running", "failed"):
+        if key == "running" and engine is None:
+            # Rows left "running" by an engine that is gone: they are redone on resume.
+            lines.append(f"  interrupted: {counts.get(key, 0)}")
+        else:
+            lines.append(f"  {key}: {counts.get(key, 0)}")
+    if engine is not None:
+        lines.append(f"engine: running (process {engine})")
+    elif counts.get("pending") or counts.get("running"):
+        lines.append(f"engine: none; continue with: skucut batch --resume {state.dir}")
+    else:
+        lines.append("engine: none (finished)")
     flagged, unscored = state.review_counts()
     lines.append(f"needs review: {flagged}")
     if unscored:

@@ -191,6 +191,24 @@ class RunState:
         _check_exists(run_dir)
         return cls(run_dir)
 
+    def engine_pid(self) -> int | None:
+        """The process of the engine running this run now, or None when none is.
+
+        Read from the lock file, never by taking the lock (a look must not make an engine
+        that is starting at that moment fail): the holder wrote its pid there, and a pid
+        whose process is gone (Ctrl+C, kill -9, a crash) means nobody runs it."""
+        try:
+            pid = int((self.dir / LOCK_NAME).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:  # alive, someone else's
+            return pid
+        return pid
+
     def reset_running(self) -> None:
         """Work that was in flight when a run or an engine stopped is done again; only the
         lock's holder may call it (it would take another engine's work)."""

@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     # Pillow warns about damaged files it can still read ("Tag data larger than file"); skucut
     # reports each file's outcome itself, in one line, so these would only be noise.
     warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = batch.parse_look(argv) or build_parser().parse_args(argv)
     try:
         return args.run(args)
     except KeyboardInterrupt:

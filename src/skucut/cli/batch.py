@@ -3,6 +3,7 @@ runs, and looks at them that never disturb a running engine."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from skucut.cli._common import fail
@@ -20,7 +21,8 @@ def register(sub) -> None:
         help="resumable batch run over folders, globs, manifests or object storage",
         description="skucut batch INPUT... -o OUTPUT; skucut batch --resume RUN; "
         "skucut batch status RUN; skucut batch review RUN (an HTML contact sheet of the "
-        "images that need review)",
+        "images that need review). `skucut batch status --help` and `skucut batch review "
+        "--help` describe those two.",
     )
     p.add_argument("inputs", nargs="*", help="folders, globs, CSV/JSONL manifests, s3:// URIs")
     p.add_argument("-o", "--output", help="output folder or URI (s3://bucket/prefix)")
@@ -33,13 +35,59 @@ def register(sub) -> None:
         "--retries", type=int, default=2, help="extra attempts for transient errors (default: 2)"
     )
     add_result_options(p, "or the preset's")
-    p.add_argument(
-        "--limit",
-        type=int,
-        help="batch review: at most N images on the sheet, least confident first (default 500)",
-    )
     add_output_options(p)
     p.set_defaults(run=run)
+
+
+def _look_parsers() -> dict[str, argparse.ArgumentParser]:
+    """`batch status` and `batch review` have their own options and help; they only read a
+    run, so none of the run's options (which they would silently ignore) are accepted."""
+    status = argparse.ArgumentParser(
+        prog="skucut batch status",
+        description="Counts of a run (done, pending, running or interrupted, failed, need "
+        "review) and its throughput; only reads, so it may be used while the run goes on.",
+        epilog="example:\n  skucut batch status out/.skucut-run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    review = argparse.ArgumentParser(
+        prog="skucut batch review",
+        description="Write RUN/review.html, a contact sheet of the images that need review "
+        "(least confident first, thumbnails embedded), and RUN/review.csv; only reads the run.",
+        epilog="example:\n  skucut batch review out/.skucut-run --limit 100",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for parser in (status, review):
+        parser.add_argument("run_dir", metavar="RUN", help="the run folder (OUTPUT/.skucut-run)")
+    from skucut.batch.sheet import DEFAULT_LIMIT
+
+    review.add_argument(
+        "--limit",
+        type=int,
+        default=DEFAULT_LIMIT,
+        help="at most N images on the sheet, least confident first (default: %(default)s)",
+    )
+    return {"status": status, "review": review}
+
+
+def parse_look(argv: list[str]) -> argparse.Namespace | None:
+    """``skucut batch status|review ...`` parsed by its own parser; None for anything else
+    (``batch INPUT...`` keeps the batch parser, so a folder named "status" needs ./status)."""
+    if len(argv) < 2 or argv[0] != "batch" or argv[1] not in LOOKS:
+        return None
+    args = _look_parsers()[argv[1]].parse_args(argv[2:])
+    args.look = argv[1]
+    args.run = _run_look
+    return args
+
+
+def _run_look(args) -> int:
+    from skucut.batch.state import RunState
+
+    try:
+        return LOOKS[args.look](RunState.inspect(args.run_dir), args)  # never disturbs an engine
+    except (ValueError, OSError, RuntimeError) as exc:
+        fail(str(exc))
+        return 2
 
 
 def _status(state, args) -> int:
@@ -50,9 +98,9 @@ def _status(state, args) -> int:
 
 
 def _review(state, args) -> int:
-    from skucut.batch.sheet import DEFAULT_LIMIT, write_sheet
+    from skucut.batch.sheet import write_sheet
 
-    limit = DEFAULT_LIMIT if args.limit is None else args.limit
+    limit = args.limit
     if limit < 1:
         fail(f"--limit must be at least 1, got {limit}")
         return 2
@@ -73,12 +121,6 @@ def run(args) -> int:
 
     workers = args.workers or usable_cores()
     try:
-        look = LOOKS.get(args.inputs[0]) if args.inputs else None
-        if look:
-            if len(args.inputs) != 2:
-                fail(f"usage: skucut batch {args.inputs[0]} RUN")
-                return 2
-            return look(RunState.inspect(args.inputs[1]), args)  # never disturbs an engine
         if args.resume:
             state = RunState.open(args.resume)
         else:

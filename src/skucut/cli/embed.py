@@ -97,7 +97,9 @@ def run_embed(args) -> int:
         return 4
     settings = {"cutout": args.cutout, "model": args.model, "refine": args.refine}
     names, vectors, failed, uncut = [], [], 0, 0
-    for path, _ in tqdm(collect(args.inputs), desc="embed", leave=False):
+    for path, _ in tqdm(
+        collect(args.inputs), desc="embed", leave=False, disable=None
+    ):  # bar: terminal only
         try:
             vector, cut = _vector(str(path), embedder, settings)
         except (SkucutError, OSError) as exc:

@@ -339,6 +339,7 @@ class Tally:
     """What a run did: its summary line, review list and exit code."""
 
     done: int = 0
+    skipped: int = 0  # --skip-existing left the output that was there
     failed: int = 0
     flagged: list[tuple[Path, Review]] = field(default_factory=list)
     last_error: SkucutError | None = None
@@ -350,25 +351,36 @@ class Tally:
             self.last_error = outcome if isinstance(outcome, SkucutError) else None
             say(f"skucut: error: {path}: {one_line(outcome)}")
             return
+        if outcome is None:
+            self.skipped += 1
+            return
         self.done += 1
-        if isinstance(outcome, Review) and outcome.needs_review:
+        if outcome.needs_review:
             self.flagged.append((path, outcome))
+
+    def line(self) -> str:
+        """``N done, N skipped, N failed, N need review (X images/s)``: skipped only when some
+        were, and a speed only over images actually cut out (a skip or a failure costs next
+        to nothing, so counting them would flatter it)."""
+        parts = [f"{self.done} done"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        parts += [f"{self.failed} failed", f"{len(self.flagged)} need review"]
+        text = ", ".join(parts)
+        if self.done:
+            rate = self.done / max(time.perf_counter() - self.started, 1e-9)
+            text += f" ({rate:.1f} images/s)"
+        return text
 
     def finish(self, review_list: str | None) -> int:
         """Write the review list, print the summary line; the exit code."""
         if review_list:
             lines = "".join(f"{path}\t{review.reason}\n" for path, review in self.flagged)
             write_atomic(Path(review_list), lines.encode())
-        total = self.done + self.failed
-        rate = total / max(time.perf_counter() - self.started, 1e-9)
-        print(
-            f"skucut: {self.done} done, {self.failed} failed, {len(self.flagged)} need review"
-            f" ({rate:.1f} images/s)",
-            file=sys.stderr,
-        )
+        print(f"skucut: {self.line()}", file=sys.stderr)
         if not self.failed:
             return 0
-        single = self.last_error is not None and self.failed == total == 1
+        single = self.last_error is not None and self.failed == 1 and not self.done + self.skipped
         return self.last_error.exit_code if single else 1
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skucut.cli._common import fail
+from skucut.cli._common import fail, install_hint
 from skucut.errors import SkucutError
 
 
@@ -70,7 +70,7 @@ def run(args) -> int:
         from skucut.serve import ServeSettings, create_app
         from skucut.serve.models import ServedModels
     except ImportError as exc:
-        fail(f"serving needs the serve extra: pip install 'skucut[serve]' ({exc.name} missing)")
+        fail(f"skucut serve needs the serve extra ({exc.name} is missing): {install_hint('serve')}")
         return 2
     try:
         settings = ServeSettings.from_env(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from skucut.catalog import DEFAULT_MODEL
 from skucut.cli._common import fail
 from skucut.cli.remove import one_line
 from skucut.compose import BG_FITS, SHADOWS
@@ -36,7 +37,13 @@ def _default(name: str):
 
 
 def _model_and_edges(p) -> None:
-    p.add_argument("-m", "--model", default=None, metavar="NAME", help="model name or .onnx path")
+    p.add_argument(
+        "-m",
+        "--model",
+        default=None,
+        metavar="NAME",
+        help=f"model name or .onnx path (default: {DEFAULT_MODEL})",
+    )
     p.add_argument(
         "--refine",
         choices=list(REFINE_MODES),
@@ -44,14 +51,18 @@ def _model_and_edges(p) -> None:
         help=f"edge refinement (default: {_default('refine')}; guided is ~2x faster a frame)",
     )
     p.add_argument(
-        "--no-cleanup", dest="cleanup", action="store_false", default=None, help="keep specks"
+        "--no-cleanup",
+        dest="cleanup",
+        action="store_false",
+        default=None,
+        help="keep specks (default: cleaned)",
     )
     p.add_argument(
         "--no-decontaminate",
         dest="decontaminate",
         action="store_false",
         default=None,
-        help="keep the old background's colour in edges",
+        help="keep the old background's colour in edges (default: decontaminated)",
     )
 
 
@@ -79,10 +90,17 @@ def register(sub) -> None:
     p.add_argument("--bg-fit", choices=list(BG_FITS), default=None, help="(default: fill)")
     p.add_argument("--shadow", choices=list(SHADOWS), default=None, help="(default: none)")
     p.add_argument(
-        "--mask", action="store_true", default=None, help="write the alpha as a grey video"
+        "--mask",
+        action="store_true",
+        default=None,
+        help="write the alpha as a grey video (default: off)",
     )
     p.add_argument(
-        "--quality", type=int, default=None, metavar="N", help="animated WebP quality 1-100"
+        "--quality",
+        type=int,
+        default=None,
+        metavar="N",
+        help="animated WebP quality 1-100 (default: 92)",
     )
     p.add_argument(
         "--no-smooth",
@@ -119,17 +137,41 @@ def register(sub) -> None:
         "--preset",
         default=None,
         metavar="NAME",
-        help=f"output recipe: {', '.join(BUILTIN)} (default: none, i.e. transparent PNG)",
+        help=f"output recipe: {', '.join(BUILTIN)} (default: none: transparent PNGs trimmed "
+        "to the set's one box)",
     )
     s.add_argument("--preset-file", default=None, metavar="FILE", help="custom presets file")
     _model_and_edges(s)
-    s.add_argument("-f", "--format", default=None, choices=["png", "webp", "jpg"])
-    s.add_argument("--bg-color", default=None, metavar="COLOUR")
-    s.add_argument("--canvas", default=None, metavar="WxH")
-    s.add_argument("--fill", type=float, default=None, metavar="SHARE")
-    s.add_argument("--margin", default=None, metavar="PX|N%")
+    s.add_argument(
+        "-f",
+        "--format",
+        default=None,
+        choices=["png", "webp", "jpg"],
+        help="(default: the preset's, else png)",
+    )
+    s.add_argument(
+        "--bg-color", default=None, metavar="COLOUR", help="(default: the preset's, else none)"
+    )
+    s.add_argument(
+        "--canvas", default=None, metavar="WxH", help="(default: the preset's, else the box's size)"
+    )
+    s.add_argument(
+        "--fill",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="share of --canvas the box fills (default: 0.85)",
+    )
+    s.add_argument(
+        "--margin", default=None, metavar="PX|N%", help="around a trimmed box (default: 0)"
+    )
     s.add_argument("--fps", type=float, default=12.0, help="preview speed (default: %(default)s)")
-    s.add_argument("--no-preview", dest="previews", action="store_false", help="frames only")
+    s.add_argument(
+        "--no-preview",
+        dest="previews",
+        action="store_false",
+        help="frames only (default: previews too)",
+    )
     s.set_defaults(run=run_spin)
 
 

@@ -27,7 +27,9 @@ def labelled_images(root: str | Path) -> Iterator[tuple[str, np.ndarray, np.ndar
     pairs = _pairs(root)
     if not pairs:
         raise FileNotFoundError(f"no images/ + masks/ pairs under {root}")
-    for image_path, mask_path in tqdm(pairs, desc=root.name, leave=False):
+    for image_path, mask_path in tqdm(
+        pairs, desc=root.name, leave=False, disable=None
+    ):  # bar: terminal only
         rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
         yield image_path.stem, rgb, cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
 

@@ -34,6 +34,7 @@ from skucut.pipeline import RemoveOptions, Result, encode, render
 from skucut.presets import BUILTIN
 from skucut.review import Review
 from skucut.serve.embed import embed_upload
+from skucut.serve.docs import install_docs
 from skucut.serve.errors import ApiError, error_response, install_error_handlers
 from skucut.serve.feedback import Correction, FeedbackStore
 from skucut.serve.fetch import FetchError, fetch
@@ -171,7 +172,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         version=__version__,
         description="Background removal for product photos.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load Swagger UI from a CDN; install_docs serves it
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(
         BodyLimit,

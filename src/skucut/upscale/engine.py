@@ -77,8 +77,25 @@ class Upscaler:
     def upscale_cutout(self, rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Straight-alpha cutout (RGB uint8, alpha uint8) -> both at ``scale`` x, no halo."""
         big_rgb = self.upscale_rgb(fill_transparent(rgb, alpha))
-        big_alpha = self.upscale_plane(alpha.astype(np.float32) * (1 / 255))
+        plane = alpha.astype(np.float32) * (1 / 255)
+        big_alpha = clamp_to_neighbours(self.upscale_plane(plane), plane)
         return big_rgb, cv2.convertScaleAbs(big_alpha, alpha=255.0)
+
+
+def clamp_to_neighbours(big: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """``big`` (an enlargement of ``small``) kept within the range of the source pixels
+    around each output pixel: an anti-ringing clamp.
+
+    The bicubic base and the network's correction overshoot beside a sharp edge and put a
+    little coverage where the source had none. Invisible at 2x, but a small product placed on
+    a 2000 px canvas is enlarged 4x more by compose, and faint coverage, coloured with the
+    product's own colours, shows as a grey smear around it. The clamp keeps edges as sharp as
+    the network makes them."""
+    kernel = np.ones((3, 3), np.uint8)
+    size = (big.shape[1], big.shape[0])
+    low = cv2.resize(cv2.erode(small, kernel), size, interpolation=cv2.INTER_LINEAR)
+    high = cv2.resize(cv2.dilate(small, kernel), size, interpolation=cv2.INTER_LINEAR)
+    return np.clip(big, low, high)
 
 
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:

@@ -243,7 +243,11 @@ function render(entry) {
   const k = Math.min(1, THUMB_SIDE / Math.max(after.width, after.height));
   before.width = Math.round(after.width * k);
   before.height = Math.round(after.height * k);
-  drawPlaced(before.getContext("2d"), entry.thumb, entry.cutout.canvas, transform, k);
+  const beforeCtx = before.getContext("2d");
+  // Where a canvas preset leaves room around the placed photo, the chosen background, as in
+  // the result: not the checkerboard, which would show as strips beside the photo.
+  drawBackground(beforeCtx, before.width, before.height, shownBackground());
+  drawPlaced(beforeCtx, entry.thumb, entry.cutout.canvas, transform, k);
 }
 
 /** A small copy of the original for the "before" half (the cutout if the browser cannot

@@ -82,7 +82,9 @@ def remove_video(
         temporal = TemporalSmoother() if smooth else None
         frames = 0
         try:
-            for frame in video.frames(on_audio=sink.write_audio):
+            # Sound is decoded only when the output keeps it.
+            on_audio = sink.write_audio if getattr(sink, "audio", None) is not None else None
+            for frame in video.frames(on_audio=on_audio):
                 decoded = Decoded(frame.rgb, frame.alpha, "video")
                 pixels, alpha, _ = render(decoded, options, temporal=temporal)
                 if options.mask:  # the alpha as a grey picture

@@ -107,18 +107,24 @@ def spin_set(
             if progress:
                 progress("cut out", number, len(paths))
         box = union_box(boxes)
-        written, preview_frames = [], []
-        for number, (path, target) in enumerate(zip(paths, targets, strict=True), 1):
-            decoded = decode_image(path, options.max_pixels)  # pass 2: one framing
-            alpha = cv2.imread(str(Path(work) / f"{number}.png"), cv2.IMREAD_UNCHANGED)
-            pixels, out_alpha = finish(decoded.rgb, alpha, options, box=box)
-            write_atomic(target, encode(pixels, out_alpha, options))
-            written.append(target)
-            if previews:
-                preview_frames.append(_small(pixels, out_alpha))
-            if progress:
-                progress("placed", number, len(paths))
-    made = _write_previews(out, preview_frames, fps) if previews else []
+        written = []
+        preview = Previews(out, fps) if previews else None
+        try:
+            for number, (path, target) in enumerate(zip(paths, targets, strict=True), 1):
+                decoded = decode_image(path, options.max_pixels)  # pass 2: one framing
+                alpha = cv2.imread(str(Path(work) / f"{number}.png"), cv2.IMREAD_UNCHANGED)
+                pixels, out_alpha = finish(decoded.rgb, alpha, options, box=box)
+                write_atomic(target, encode(pixels, out_alpha, options))
+                written.append(target)
+                if preview:
+                    preview.add(pixels, out_alpha)
+                if progress:
+                    progress("placed", number, len(paths))
+            made = preview.finish() if preview else []
+        except BaseException:
+            if preview:
+                preview.abort()
+            raise
     return SpinResult(written, box, made)
 
 
@@ -131,28 +137,42 @@ def _small(rgb: np.ndarray, alpha: np.ndarray | None):
     return rgb, alpha
 
 
-def _write_previews(out: Path, frames: list, fps: float) -> list[Path]:
-    """spin.webp (looping, alpha kept), spin.mp4 (on white when transparent), spin.html."""
-    rate = Fraction(fps).limit_denominator(1001)
-    transparent = frames[0][1] is not None
-    made = []
-    for name, alpha in (("spin.webp", transparent), ("spin.mp4", False)):
-        size = (frames[0][0].shape[1], frames[0][0].shape[0])
-        sink = ContainerSink(out / name, name.rsplit(".", 1)[1], size, rate, alpha)
-        try:
-            for rgb, a in frames:
-                if a is not None and not alpha:
-                    rgb, a = flatten(rgb, a, (255, 255, 255)), None
-                sink.write(rgb, a)
+class Previews:
+    """spin.webp (looping, alpha kept), spin.mp4 (on white when transparent) and spin.html,
+    written frame by frame as the set is placed (only the viewer's small encoded frames are
+    kept until the end)."""
+
+    def __init__(self, out: Path, fps: float):
+        self.out, self.fps = out, fps
+        self.sinks: list[tuple[ContainerSink, bool]] = []
+        self.images: list[tuple[str, bytes]] = []
+
+    def add(self, rgb: np.ndarray, alpha: np.ndarray | None) -> None:
+        rgb, alpha = _small(rgb, alpha)
+        if not self.sinks:  # every frame of a spin set has the first one's size
+            rate = Fraction(self.fps).limit_denominator(1001)
+            size = (rgb.shape[1], rgb.shape[0])
+            for name, keep_alpha in (("spin.webp", alpha is not None), ("spin.mp4", False)):
+                kind = name.rsplit(".", 1)[1]
+                self.sinks.append(
+                    (ContainerSink(self.out / name, kind, size, rate, keep_alpha), keep_alpha)
+                )
+        for sink, keep_alpha in self.sinks:
+            if alpha is not None and not keep_alpha:
+                sink.write(flatten(rgb, alpha, (255, 255, 255)), None)
+            else:
+                sink.write(rgb, alpha)
+        self.images.append(_viewer_image(rgb, alpha))
+
+    def finish(self) -> list[Path]:
+        for sink, _ in self.sinks:
             sink.finish()
-        except BaseException:
+        write_atomic(self.out / "spin.html", viewer_html(self.images, self.fps).encode())
+        return [sink.path for sink, _ in self.sinks] + [self.out / "spin.html"]
+
+    def abort(self) -> None:
+        for sink, _ in self.sinks:
             sink.abort()
-            raise
-        made.append(out / name)
-    images = [_viewer_image(rgb, a) for rgb, a in frames]
-    write_atomic(out / "spin.html", viewer_html(images, fps).encode())
-    made.append(out / "spin.html")
-    return made
 
 
 def _viewer_image(rgb: np.ndarray, alpha: np.ndarray | None) -> tuple[str, bytes]:

@@ -13,7 +13,7 @@ from tests.conftest import disc_image
 class DiscModel:
     """Stands in for a trained model: sure of a disc, unsure of a ring around it."""
 
-    def __init__(self, path):
+    def __init__(self, path, threads=0):
         pass
 
     def probability(self, rgb, side=None):

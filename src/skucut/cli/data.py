@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from skucut.cli._common import fail
 
 
@@ -35,6 +37,20 @@ def register(sub) -> None:
     pseudo.add_argument("-m", "--model", required=True, help="the labelling model (.onnx or name)")
     pseudo.add_argument(
         "--sure", type=float, default=0.9, help="probability a pixel needs to be labelled (0.9)"
+    )
+    pseudo.add_argument(
+        "--sides",
+        type=int,
+        nargs="+",
+        help="working sizes of the views that must agree, each also mirrored "
+        "(default: the model's own size only)",
+    )
+    pseudo.add_argument(
+        "--threads", type=int, default=0, help="onnxruntime threads (0 = one per core)"
+    )
+    pseudo.add_argument(
+        "--exclude",
+        help="a file of name prefixes to leave out, one a line (e.g. the SKUs of a dev set)",
     )
     pseudo.set_defaults(run=run_pseudo)
 
@@ -79,7 +95,19 @@ def run_pseudo(args) -> int:
     from skucut.errors import SkucutError
 
     try:
-        report = pseudo_label(resolve_model(args.model), args.photos, args.output, args.sure)
+        exclude = []
+        if args.exclude:
+            lines = Path(args.exclude).read_text().splitlines()
+            exclude = [line.strip() for line in lines if line.strip()]
+        report = pseudo_label(
+            resolve_model(args.model),
+            args.photos,
+            args.output,
+            args.sure,
+            sides=args.sides or [None],
+            exclude=exclude,
+            threads=args.threads,
+        )
     except (SkucutError, ValueError, OSError) as exc:
         fail(str(exc))
         return getattr(exc, "exit_code", 2)

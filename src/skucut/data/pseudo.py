@@ -6,8 +6,9 @@ every view's is at most 1 - ``sure``, and 128 (ignored by training) where they d
 unsure. On a studio photo (a plain, light backdrop around the border) the backdrop itself is one
 more view: a pixel the teacher calls product but that is backdrop-coloured and connected to the
 border becomes 128, and so does one the teacher calls background that is far from the
-backdrop's colour. A photo whose cutout needs review (empty, tiny, unsure) is left out
-entirely. Never point this at an eval set.
+backdrop's colour. A photo whose cutout is empty, tiny or unsure (the review's thresholds) is
+left out entirely; the review's other reasons (a product touching the photo's edge, a person in
+the cutout) describe shop photos worth learning from. Never point this at an eval set.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from skucut.io.decode import IMAGE_EXTS, decode_image
-from skucut.review import review_cutout
+from skucut.review import MIN_PRODUCT_SHARE, REVIEW_BELOW, confidence
 from skucut.runtime import Segmenter
 
 MAX_SIDE = 640  # pairs are stored at most this big: training keeps them smaller still
@@ -87,6 +88,17 @@ def agreed_label(views: np.ndarray, sure: float, studio=None) -> np.ndarray:
     return label
 
 
+def _doubt(prob: np.ndarray) -> str:
+    """Why a photo's labels cannot be trusted at all ("" when they can)."""
+    share = float((prob > 0.5).mean())
+    if share == 0:
+        return "empty cutout: no product found"
+    if share < MIN_PRODUCT_SHARE:
+        return f"the product covers only {share:.1%} of the photo"
+    score = confidence(prob)
+    return f"low confidence ({score:.2f})" if score < REVIEW_BELOW else ""
+
+
 def pseudo_label(
     model: str | Path,
     photos: str | Path,
@@ -94,12 +106,13 @@ def pseudo_label(
     sure: float = 0.9,
     sides: Iterable[int | None] = (None,),
     exclude: Iterable[str] = (),
+    threads: int = 0,
 ) -> PseudoLabelReport:
     """Label every photo under ``photos`` whose name does not start with one of ``exclude``
     (e.g. the SKUs of a dev set) into ``out``/images + masks."""
     if "/eval/" in f"/{Path(photos).resolve().as_posix()}/":
         raise ValueError(f"{photos} looks like an eval set: never pseudo-label what is measured")
-    segmenter = Segmenter(model)
+    segmenter = Segmenter(model, threads=threads)
     sides = list(sides)
     exclude = tuple(exclude)
     out = Path(out)
@@ -115,10 +128,9 @@ def pseudo_label(
             size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         views = view_probabilities(segmenter, rgb, sides)
-        mean = views.mean(axis=0)
-        review = review_cutout(mean, mean)
-        if review.needs_review:
-            skipped[path.name] = review.reason
+        doubt = _doubt(views.mean(axis=0))
+        if doubt:
+            skipped[path.name] = doubt
             continue
         mask = agreed_label(views, sure, studio_backdrop(rgb))
         Image.fromarray(rgb).save(out / "images" / f"{path.stem}.jpg", quality=95)

@@ -51,6 +51,11 @@ def test_views_must_agree_and_the_studio_backdrop_vetoes():
     far[3, 3] = True  # far from the backdrop colour: not sure background
     label = pseudo.agreed_label(views, 0.9, (backdrop, far))
     assert label[1, 1] == 128 and label[3, 3] == 128 and label[2, 2] == 255
+    views[:, 0, 1] = (0.3, 0.6)  # leaning to background, not sure: a gap between arm and body
+    backdrop[0, 1] = True
+    assert pseudo.agreed_label(views, 0.9, (backdrop, far))[0, 1] == 0
+    views[:, 0, 1] = (0.6, 0.7)  # leaning to product (white on white): stays unknown
+    assert pseudo.agreed_label(views, 0.9, (backdrop, far))[0, 1] == 128
 
 
 def test_a_studio_photo_has_a_backdrop_and_a_scene_has_none():

@@ -6,7 +6,8 @@ every view's is at most 1 - ``sure``, and 128 (ignored by training) where they d
 unsure. On a studio photo (a plain, light backdrop around the border) the backdrop itself is one
 more view: a pixel the teacher calls product but that is backdrop-coloured and connected to the
 border becomes 128, and so does one the teacher calls background that is far from the
-backdrop's colour. A photo whose cutout is empty, tiny or unsure (the review's thresholds) is
+backdrop's colour; a backdrop pixel the views lean to (mean below 0.5) without being sure of
+becomes 0 (the white gaps between arm and body that teachers half-fill). A photo whose cutout is empty, tiny or unsure (the review's thresholds) is
 left out entirely; the review's other reasons (a product touching the photo's edge, a person in
 the cutout) describe shop photos worth learning from. Never point this at an eval set.
 """
@@ -85,6 +86,11 @@ def agreed_label(views: np.ndarray, sure: float, studio=None) -> np.ndarray:
         backdrop, far = studio
         label[backdrop & (label == 255)] = IGNORE
         label[far & (label == 0)] = IGNORE
+        # Backdrop seen through a gap (between arm and body, between the legs) that the views
+        # lean to but are not sure of: the backdrop decides. Where they lean to product (a
+        # white garment against white), it stays unknown.
+        leaning = (views.mean(axis=0) < 0.5) & (label == IGNORE)
+        label[backdrop & leaning] = 0
     return label
 
 

@@ -52,3 +52,19 @@ def _drain(state, queue: list[Task], config: dict, record, workers: int) -> None
             state.requeue([t.id for t in lost])
             queue.extend(reversed(lost))
             raise
+        except KeyboardInterrupt:
+            _stop_now(pool)
+            raise
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Ctrl+C: stop the workers instead of waiting for the images they hold (on a big canvas
+    that took minutes). Nothing is lost: outputs are written atomically, and the images left
+    "running" are shown as interrupted and redone by --resume."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+    else:
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)

@@ -4,6 +4,7 @@ runs, and looks at them that never disturb a running engine."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from skucut.cli._common import fail
@@ -135,7 +136,17 @@ def run(args) -> int:
             run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(args.output)
             state = start(args.inputs, args.output, given, run_dir, args.retries)
             print(f"run state: {state.dir}  (resume with: skucut batch --resume {state.dir})")
-        counts = execute(state, args.engine, workers, args.address)
+        try:
+            counts = execute(state, args.engine, workers, args.address)
+        except KeyboardInterrupt:
+            done = state.counts().get("done", 0)
+            left = sum(state.counts().values()) - done
+            print(
+                f"skucut: interrupted: {done} done, {left} left; continue with: "
+                f"skucut batch --resume {state.dir}",
+                file=sys.stderr,
+            )
+            return 130
     except (ValueError, OSError, RuntimeError) as exc:
         fail(str(exc))
         return 2

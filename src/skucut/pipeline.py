@@ -25,6 +25,7 @@ from skucut.io import DEFAULT_MAX_PIXELS, Decoded, decode_image, encode_cutout, 
 from skucut.io.encode import FORMATS, parse_color
 from skucut.presets import get_preset, load_presets
 from skucut.refine import REFINE_MODES, estimate_foreground, refine_alpha
+from skucut.refine.person import product_probability, remove_person, require_person_map
 from skucut.review import Review, review_cutout
 from skucut.runtime import Segmenter
 from skucut.upscale import load_upscaler
@@ -52,7 +53,7 @@ def parse_canvas(value: str | tuple | list | None) -> tuple[int, int] | None:
 
 # Option values arrive typed (CLI, HTTP, Python) or as text (batch manifests, preset files);
 # text is converted by the field's kind, and anything else of the wrong kind is refused.
-_BOOL_OPTIONS = ("mask", "cleanup", "decontaminate", "trim")
+_BOOL_OPTIONS = ("mask", "cleanup", "decontaminate", "trim", "product_only")
 _INT_OPTIONS = ("quality", "max_pixels")
 _FLOAT_OPTIONS = ("fill", "shadow_opacity")
 _TEXT_OPTIONS = ("format", "refine", "upscale", "bg_fit", "align", "shadow")
@@ -113,6 +114,9 @@ class RemoveOptions:
     refine: str = "fast"  # none | fast | quality
     cleanup: bool = True  # drop specks, fill false holes
     decontaminate: bool = True  # remove the old background's colour from edges
+    # The product alone: the model's subject minus its person map (skin, hair, face, hands);
+    # needs a model with a person map (skucut.refine.person).
+    product_only: bool = False
     # Learned super-resolution of the cutout: off, 2, 4, or auto (when the product would be
     # enlarged onto the canvas by 1.5x or more).
     upscale: str = "off"
@@ -228,7 +232,9 @@ def _background(path: str, max_pixels: int) -> np.ndarray:
 
 def prepare(options: RemoveOptions) -> None:
     """Load what every image needs (model, background photo), so a bad name fails up front."""
-    load_segmenter(options.model)
+    segmenter = load_segmenter(options.model)
+    if options.product_only:
+        require_person_map(segmenter.outputs, segmenter.path.stem)
     for factor in {"2": [2], "4": [4], "auto": [2, 4]}.get(options.upscale, []):
         load_upscaler(factor)
     if options.bg_image:
@@ -245,14 +251,21 @@ def predict_alpha(
 ) -> tuple[np.ndarray, Review]:
     """Refined alpha (uint8, input resolution), never more opaque than the image's own alpha,
     and whether a person should check it."""
-    prob = load_segmenter(options.model).probability(decoded.rgb)
+    segmenter = load_segmenter(options.model)
+    maps = segmenter.maps(decoded.rgb)  # one forward pass for every map
+    prob, person = maps["subject"], maps.get("person")
+    if options.product_only:
+        require_person_map(segmenter.outputs, segmenter.path.stem)
+        prob = product_probability(prob, person)
     alpha = refine_alpha(decoded.rgb, prob, options.refine, options.cleanup)
+    if options.product_only:
+        alpha = remove_person(alpha, person)
     if temporal is not None:
         alpha = temporal(decoded.rgb, alpha)
     alpha = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates, ~5x np.round
     if decoded.alpha is not None:
         alpha = np.minimum(alpha, decoded.alpha)
-    return alpha, review_cutout(prob, alpha)
+    return alpha, review_cutout(prob, alpha, person, decoded.rgb, options.product_only)
 
 
 class Rendered(NamedTuple):

@@ -112,7 +112,7 @@ def test_cli_summary_status_and_contact_sheet(tmp_path, tiny_model, monkeypatch,
     page = (run_dir / "review.html").read_text()
     # least confident first; the confident photo is not on the sheet
     assert page.index("worst.jpg") < page.index("unsure.jpg") and "confident" not in page
-    assert re.findall(r"<td>(0\.\d\d)</td><td>(w\d+)</td>", page) == [
+    assert re.findall(r"<td>(0\.\d\d)</td><td><ul><li>(w\d+)</li></ul></td>", page) == [
         ("0.40", "w40"),
         ("0.50", "w50"),
     ]
@@ -139,8 +139,10 @@ def test_sheet_escapes_names_bounds_thumbnails_and_survives_missing_files(tmp_pa
     page = write_sheet(state).read_text()
     assert "<b>" not in page and '"x' not in page
     assert "&lt;b&gt;&amp;&quot;x&#x27;.jpg" in page and "&lt;b&gt;&amp;&quot;x&#x27;.png" in page
-    photo, cutout, gone_photo = _thumbnails(page)
+    # Each flagged image (the tiny model finds nothing) also shows its explain picture.
+    photo, cutout, explain, gone_photo, gone_explain = _thumbnails(page)
     assert photo.size == (320, 240) and cutout.size == (320, 240) and gone_photo.size == (64, 64)
+    assert explain.width == gone_explain.width == 720
     assert cutout.mode == "RGBA"  # the checkerboard shows through
     assert page.count('class="missing">could not read') == 1
 

@@ -43,5 +43,5 @@ def test_the_batch_zip_reports_each_result(client):
     archive = zipfile.ZipFile(io.BytesIO(client.post("/v1/remove/batch", files=files).content))
     report = json.loads(archive.read("report.json"))
     assert [(r["file"], r["output"]) for r in report] == [("a.jpg", "a.png")]
-    assert set(report[0]) == {"file", "output", "confidence", "needs_review", "reason"}
+    assert set(report[0]) == {"file", "output", "confidence", "needs_review", "reason", "reasons"}
     assert [e["file"] for e in json.loads(archive.read("errors.json"))] == ["b.ppm"]

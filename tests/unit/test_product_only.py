@@ -90,7 +90,7 @@ def test_empty_and_tiny_cutouts_need_review():
     prob = np.zeros((64, 64), np.float32)
     prob[2:3, 2:3] = 1.0
     review = review_cutout(prob, tiny)
-    assert review.needs_review and "covers only" in review.reason
+    assert review.needs_review and review.reason.startswith("tiny product (")
 
 
 def test_confidence_is_low_for_a_hazy_prediction_and_high_for_a_crisp_one():

@@ -10,10 +10,22 @@ from dataclasses import dataclass
 
 from skucut.batch.items import item_options, output_uri
 from skucut.batch.state import Task
-from skucut.batch.storage import file_key, read_bytes, write_bytes
+from skucut.batch.storage import file_key, join, read_bytes, write_bytes
 from skucut.errors import SkucutError
+from skucut.explain import explain_png
+from skucut.io import decode_image
 from skucut.pipeline import load_segmenter, remove_bytes
 from skucut.review import Review
+
+# The explain picture of each flagged image (skucut.explain), for the review sheet: in a hidden
+# folder of the output root, under the output's own name (+ .png).
+EXPLAIN_FOLDER = ".skucut-explain"
+
+
+def explain_uri(output_root: str, output_uri: str) -> str:
+    """Where the explain picture of the output at ``output_uri`` lives."""
+    relative = output_uri[len(output_root.rstrip("/")) + 1 :]
+    return join(output_root, f"{EXPLAIN_FOLDER}/{relative}.png")
 
 
 @dataclass(frozen=True)
@@ -81,8 +93,14 @@ def process(task: Task, base: dict, output_root: str) -> Result:
         # Checked again here: a preset file edited before --resume can change the extension.
         if file_key(uri) == file_key(task.source):
             raise ValueError(f"output {uri} would overwrite its input")
-        result = remove_bytes(read_bytes(task.source), options)
-        return Result(task.id, uri, write_bytes(uri, result.data), review=result.review)
+        data = read_bytes(task.source)
+        result = remove_bytes(data, options)
+        checksum = write_bytes(uri, result.data)
+        review = result.review
+        if review.needs_review and review.evidence is not None:  # for the review sheet
+            rgb = decode_image(data, options.max_pixels).rgb
+            write_bytes(explain_uri(output_root, uri), explain_png(rgb, review))
+        return Result(task.id, uri, checksum, review=review.without_evidence())
     except (SkucutError, ValueError) as exc:
         return Result(task.id, error=str(exc), permanent=True)
     except OSError as exc:  # storage or network: may work next time

@@ -13,6 +13,7 @@ from skucut.cli import (
     data,
     embed,
     evaluate,
+    explain,
     export_embedder,
     models,
     presets,
@@ -27,7 +28,7 @@ from skucut.cli import (
 
 DESCRIPTION = "skucut: remove the background of product photos (CLI, web page and HTTP API)."
 USER_COMMANDS = (remove, video, batch, serve, upscale, models, presets, embed)
-BUILD_COMMANDS = (train, evaluate, quantize, bench, data, tune, export_embedder)
+BUILD_COMMANDS = (train, evaluate, explain, quantize, bench, data, tune, export_embedder)
 EXAMPLES = """\
 examples:
   skucut remove photo.jpg -o cutout.png

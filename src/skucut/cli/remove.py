@@ -24,13 +24,17 @@ from skucut.catalog import DEFAULT_MODEL
 from skucut.cli._common import fail
 from skucut.compose import ALIGNS, BG_FITS, SHADOWS
 from skucut.errors import SkucutError
+from skucut.explain import explain_png
+from skucut.io import decode_image
 from skucut.io.decode import IMAGE_EXTS
 from skucut.pipeline import (
     UPSCALE_CHOICES,
     RemoveOptions,
+    encode,
     load_segmenter,
     prepare,
     remove_bytes,
+    render,
 )
 from skucut.presets import BUILTIN
 from skucut.refine import REFINE_MODES
@@ -42,6 +46,8 @@ examples:
   skucut remove shop/ -o out/ --preset white-main      # marketplace main images
   skucut remove photo.jpg -o white.jpg --bg-color white
   skucut remove shop/ -o masks/ --mask                 # alpha masks only
+  skucut remove shop/ -o out/ --preset amazon-main -m skucut-quality-v2  # product alone
+  skucut remove shop/ -o out/ --explain why/           # + a picture of what was decided
   skucut remove --watch inbox/ -o out/                 # hot folder, until Ctrl+C
   cat photo.jpg | skucut remove - > cutout.png"""
 
@@ -86,6 +92,12 @@ def register(sub) -> None:
         metavar="FILE",
         help="write the inputs whose cutouts need a person's check, one per line with why "
         "(default: none; the summary line counts them)",
+    )
+    p.add_argument(
+        "--explain",
+        metavar="DIR",
+        help="also write DIR/STEM.png per photo: the cutout's outline, where the model is "
+        "unsure, its person map and each separate part kept or dropped (default: none)",
     )
     watch = p.add_argument_group("hot folder")
     watch.add_argument(
@@ -160,6 +172,13 @@ def add_output_options(p) -> None:
         action="store_false",
         default=None,
         help="keep the original colours in semi-transparent edges (default: decontaminated)",
+    )
+    edges.add_argument(
+        "--product-only",
+        action="store_true",
+        default=None,
+        help="the product alone: remove the person wearing or holding it (skin, hair, face, "
+        "hands); needs a model with a person map, e.g. skucut-quality-v2 (default: off)",
     )
     edges.add_argument(
         "--upscale",
@@ -256,6 +275,7 @@ OPTION_NAMES = [
     "refine",
     "cleanup",
     "decontaminate",
+    "product_only",
     "upscale",
     "bg_color",
     "bg_image",
@@ -378,15 +398,36 @@ class Tally:
             lines = "".join(f"{path}\t{review.reason}\n" for path, review in self.flagged)
             write_atomic(Path(review_list), lines.encode())
         print(f"skucut: {self.line()}", file=sys.stderr)
+        if self.flagged:
+            print(f"skucut: why: {reason_counts(r for _, r in self.flagged)}", file=sys.stderr)
         if not self.failed:
             return 0
         single = self.last_error is not None and self.failed == 1 and not self.done + self.skipped
         return self.last_error.exit_code if single else 1
 
 
-def processor(options: RemoveOptions, skip_existing: bool, inputs: set[str]) -> Callable:
+def reason_counts(reviews: Iterable[Review]) -> str:
+    """How often each kind of reason came up: "2 person in the cutout, 1 tiny product"."""
+    counts = Counter(reason_kind(said) for review in reviews for said in review.reasons)
+    return ", ".join(f"{n} {kind}" for kind, n in counts.most_common())
+
+
+def reason_kind(said: str) -> str:
+    """A reason without its numbers and places ("unsure region at the top left" -> "unsure
+    region"), to count them."""
+    kind = said.split(" (")[0].split(" at the ")[0]
+    return "separate parts" if kind.endswith("separate parts") else kind
+
+
+def processor(
+    options: RemoveOptions,
+    skip_existing: bool,
+    inputs: set[str],
+    explain_names: dict[Path, Path] | None = None,
+) -> Callable:
     """``process((path, target))``: the cutout's review, None when an existing output was
-    left, or the error (one bad image never stops the rest)."""
+    left, or the error (one bad image never stops the rest). With ``explain_names``
+    (target -> picture), each photo's explain picture is written too."""
 
     def process(job: tuple[Path, Path]) -> Review | Exception | None:
         path, target = job
@@ -395,9 +436,15 @@ def processor(options: RemoveOptions, skip_existing: bool, inputs: set[str]) -> 
                 raise FileExistsError("output would overwrite an input; choose another -o")
             if skip_existing and target.exists():
                 return None
-            result = remove_bytes(read_regular_file(path), options)
-            write_atomic(target, result.data)
-            return result.review
+            if not explain_names:
+                result = remove_bytes(read_regular_file(path), options)
+                write_atomic(target, result.data)
+                return result.review.without_evidence()
+            decoded = decode_image(read_regular_file(path), options.max_pixels)
+            pixels, alpha, review = render(decoded, options)
+            write_atomic(target, encode(pixels, alpha, options))
+            write_atomic(explain_names[target], explain_png(decoded.rgb, review))
+            return review.without_evidence()
         except Exception as exc:
             return exc
 
@@ -455,7 +502,20 @@ def run(args) -> int:
         )
         return 2
     inputs = {os.path.realpath(p) for p, _ in items}  # realpath: never raises on a link loop
-    process = processor(options, args.skip_existing, inputs)
+    explain_names = {}
+    if args.explain:  # DIR/REL.png beside nothing it could overwrite
+        explain_names = {
+            target: Path(args.explain) / rel.with_suffix(".png")
+            for (_, rel), target in zip(items, targets, strict=True)
+        }
+        pictures = list(explain_names.values())
+        clashes = clashing_outputs([*pictures, *targets]) + [
+            str(p) for p in pictures if os.path.realpath(p) in inputs
+        ]
+        if clashes:
+            fail(f"--explain {args.explain} would overwrite an output or input: {clashes[0]}")
+            return 2
+    process = processor(options, args.skip_existing, inputs, explain_names)
     tally = Tally()
     bar = tqdm(total=len(items), desc="remove", unit="img", disable=len(items) < 2 or None)
     # Images run in threads (decode, inference, refinement and encoding release the GIL), so

@@ -16,7 +16,7 @@ import zipfile
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated, BinaryIO, NamedTuple
 
 import anyio
 import numpy as np
@@ -29,12 +29,13 @@ from starlette.datastructures import FormData
 
 from skucut._version import __version__
 from skucut.errors import SkucutError
+from skucut.explain import explain_png
 from skucut.io import decode_image
-from skucut.pipeline import RemoveOptions, Result, encode, render
+from skucut.pipeline import RemoveOptions, encode, render
 from skucut.presets import BUILTIN
 from skucut.review import Review
-from skucut.serve.embed import embed_upload
 from skucut.serve.docs import install_docs
+from skucut.serve.embed import embed_upload
 from skucut.serve.errors import ApiError, error_response, install_error_handlers
 from skucut.serve.feedback import Correction, FeedbackStore
 from skucut.serve.fetch import FetchError, fetch
@@ -111,9 +112,23 @@ class Background:
         return self._rgb
 
 
+@dataclasses.dataclass(frozen=True)
+class RequestOptions(RemoveOptions):
+    """RemoveOptions plus what only an HTTP answer has: ``explain`` (the explain picture
+    answers /v1/remove instead of the cutout; /v1/remove/batch adds explain/NAME.png)."""
+
+    explain: bool = False
+
+
+class Answer(NamedTuple):
+    data: bytes  # the encoded result
+    review: Review  # without its maps
+    picture: bytes | None  # the explain picture (PNG), when asked for
+
+
 def process(
     image: Upload, options: RemoveOptions, background: Background | None, deadline: float
-) -> Result:
+) -> Answer:
     """One image, in a worker thread inside a work slot. Between steps it gives up once the
     request's deadline has passed: its answer (504) is gone and its slot is wanted."""
 
@@ -128,7 +143,8 @@ def process(
         checkpoint()
         pixels, alpha, review = render(decoded, options, backdrop, checkpoint)
         checkpoint()
-        return Result(encode(pixels, alpha, options), review)
+        picture = explain_png(decoded.rgb, review) if getattr(options, "explain", False) else None
+        return Answer(encode(pixels, alpha, options), review.without_evidence(), picture)
     except SkucutError as exc:
         raise ApiError.of(exc) from None
 
@@ -137,6 +153,8 @@ def add_to_zip(archive: zipfile.ZipFile, name: str, *job) -> Review:
     """``process(*job)`` written into the archive, in the worker thread (it may be large)."""
     result = process(*job)
     archive.writestr(name, result.data)
+    if result.picture is not None:
+        archive.writestr(f"explain/{name.rsplit('.', 1)[0]}.png", result.picture)
     return result.review
 
 
@@ -148,6 +166,8 @@ def review_headers(review: Review) -> dict[str, str]:
     }
     if review.reason:
         headers["X-Skucut-Review-Reason"] = review.reason
+    if review.reasons:  # every reason, also of a cutout that needs no review; JSON list
+        headers["X-Skucut-Reasons"] = json.dumps(list(review.reasons))
     return headers
 
 
@@ -228,7 +248,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             given["format"] = negotiated_format(accept)
         preset = given.pop("preset", None)
         try:
-            options = RemoveOptions.build(preset, max_pixels=settings.max_pixels, **given)
+            options = RequestOptions.build(preset, max_pixels=settings.max_pixels, **given)
         except ValueError as exc:
             raise ApiError(422, "invalid_option", str(exc)) from None
         return dataclasses.replace(options, model=served.check(options.model))
@@ -303,6 +323,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             job = (image, options, background, ticket.deadline)
             result = await run_job(ticket, process, *job, heavy=is_heavy(options))
         metrics.observe_review(result.review)
+        if result.picture is not None:
+            headers = review_headers(result.review)
+            return Response(result.picture, media_type="image/png", headers=headers)
         media = "image/png" if options.mask else MEDIA_TYPES[options.format]
         return Response(result.data, media_type=media, headers=review_headers(result.review))
 

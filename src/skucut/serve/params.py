@@ -18,6 +18,14 @@ class Options(BaseModel):
     refine: Literal["none", "guided", "fast", "quality"] | None = None
     cleanup: bool | None = None
     decontaminate: bool | None = None
+    product_only: bool | None = Field(
+        None, description="the product alone, without the person wearing or holding it"
+    )
+    explain: bool | None = Field(
+        None,
+        description="answer the explain picture (PNG: outline, unsure areas, person map, "
+        "parts kept or dropped) instead of the cutout; in a batch, add explain/NAME.png",
+    )
     upscale: Literal["off", "2", "4", "auto"] | None = Field(
         None, description="learned super-resolution of the cutout"
     )

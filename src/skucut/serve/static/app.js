@@ -72,6 +72,8 @@ function cutoutParams() {
   for (const field of EDGE_FIELDS) {
     if (field in preset()) params.set(field, fieldValue(preset()[field]));
   }
+  // The switch asks for the product alone; choosing a preset that does (amazon-main) sets it.
+  if ($("product-only").checked) params.set("product_only", "true");
   return params;
 }
 
@@ -101,6 +103,7 @@ async function removeBackground(file, params) {
     confidence: Number(response.headers.get("X-Skucut-Confidence")),
     needs_review: response.headers.get("X-Skucut-Needs-Review") === "true",
     reason: response.headers.get("X-Skucut-Review-Reason") || "",
+    reasons: JSON.parse(response.headers.get("X-Skucut-Reasons") || "[]"),
   };
   return { bitmap: await createImageBitmap(blob), review };
 }
@@ -126,6 +129,45 @@ async function fetchCutout(entry) {
   entry.redo = [];
   entry.touched = null;
   entry.sent = false;
+  hideExplain(entry);  // drawn for the old cutout
+}
+
+// ---- explain pictures ---------------------------------------------------------------------
+
+/** What the model saw, for the cutout the card shows: fetched once per cutout, on request. */
+async function toggleExplain(entry) {
+  const img = entry.card.querySelector(".explain");
+  const button = entry.card.querySelector(".why");
+  if (!img.hidden) { img.hidden = true; button.setAttribute("aria-pressed", "false"); return; }
+  button.setAttribute("aria-pressed", "true");
+  if (!entry.explainUrl) {
+    button.disabled = true;
+    try {
+      const params = cutoutParams();
+      params.set("explain", "true");
+      const body = new FormData();
+      body.append("file", entry.file);
+      const response = await fetch(`/v1/remove?${params}`, { method: "POST", body, headers: authHeaders() });
+      if (!response.ok) throw new Error(await errorText(response));
+      entry.explainUrl = URL.createObjectURL(await response.blob());
+    } catch (error) {
+      entry.card.querySelector(".error").textContent = `explain: ${error.message}`;
+      button.setAttribute("aria-pressed", "false");
+      return;
+    } finally {
+      button.disabled = false;
+    }
+  }
+  img.src = entry.explainUrl;
+  img.hidden = false;
+}
+
+function hideExplain(entry) {
+  if (entry.explainUrl) URL.revokeObjectURL(entry.explainUrl);
+  entry.explainUrl = null;
+  const img = entry.card?.querySelector(".explain");
+  if (img) img.hidden = true;
+  entry.card?.querySelector(".why")?.setAttribute("aria-pressed", "false");
 }
 
 async function fetchLayer(entry) {
@@ -188,8 +230,11 @@ function setState(entry, status, error = "") {
   card.querySelector(".error").textContent = error;
   const review = card.querySelector(".badge.review");
   review.hidden = !(entry.review?.needs_review && entry.cutout);
-  review.title = entry.review?.reason || "";
-  card.querySelector(".note").textContent = shown === "review" ? entry.review.reason : "";
+  const reasons = entry.review?.reasons?.length ? entry.review.reasons : [entry.review?.reason || ""];
+  review.title = reasons.join("\n");
+  review.textContent = reasons.length > 1 ? `check this (${reasons.length})` : "check this";
+  card.querySelector(".note").textContent = shown === "review" ? reasons.join("; ") : "";
+  card.querySelector(".why").hidden = status !== "done";
   for (const name of ["download", "edit"]) card.querySelector(`.${name}`).hidden = status !== "done";
   card.querySelector(".retry").hidden = status !== "failed";
   updateSend(entry);
@@ -284,6 +329,7 @@ function addCard(entry) {
   const actions = {
     download: () => downloadOne(entry),
     edit: () => editor.open(entry),
+    why: () => toggleExplain(entry),
     send: () => sendCorrection(entry),
     retry: () => { setState(entry, "waiting"); pump(); },
     remove: () => removeEntry(entry),
@@ -433,6 +479,7 @@ function onPresetChange() {
     if (chosen.bg_color) setBackground("color", chosen.bg_color);
     else setBackground("transparent");
   }
+  $("product-only").checked = Boolean(chosen.product_only);
   refresh();
 }
 
@@ -479,6 +526,7 @@ function bindInputs() {
   $("download-all").addEventListener("click", downloadAll);
   $("preset").addEventListener("change", onPresetChange);
   $("model").addEventListener("change", refresh);
+  $("product-only").addEventListener("change", refresh);
   $("format").addEventListener("change", () => setBackground(background.mode));
   for (const swatch of document.querySelectorAll(".swatch[data-bg]")) {
     swatch.addEventListener("click", () => {

@@ -159,6 +159,7 @@ async function toggleExplain(entry) {
     }
   }
   img.src = entry.explainUrl;
+  img.onclick = () => window.open(entry.explainUrl, "_blank");  // full size: three panels
   img.hidden = false;
 }
 

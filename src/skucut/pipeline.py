@@ -20,6 +20,13 @@ import numpy as np
 from skucut.catalog import resolve_model
 from skucut.compose import ComposeOptions, product_box
 from skucut.compose import compose as compose_image
+from skucut.enhance import (
+    enhance_photo,
+    enhance_steps,
+    parse_enhance,
+    sharpen_amount,
+    sharpen_cutout,
+)
 from skucut.errors import ImageTooLarge
 from skucut.io import DEFAULT_MAX_PIXELS, Decoded, decode_image, encode_cutout, encode_mask
 from skucut.io.encode import FORMATS, parse_color
@@ -56,12 +63,13 @@ def parse_canvas(value: str | tuple | list | None) -> tuple[int, int] | None:
 _BOOL_OPTIONS = ("mask", "cleanup", "decontaminate", "trim", "product_only")
 _INT_OPTIONS = ("quality", "max_pixels")
 _FLOAT_OPTIONS = ("fill", "shadow_opacity")
-_TEXT_OPTIONS = ("format", "refine", "upscale", "bg_fit", "align", "shadow")
+_TEXT_OPTIONS = ("format", "refine", "upscale", "bg_fit", "align", "shadow", "enhance")
 _OPTIONAL_TEXT = ("model", "bg_image")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 # What a mask leaves out: given with mask, these would do nothing, so they are refused (the
 # values that change nothing are allowed).
 IGNORED_BY_MASK = {
+    "enhance": "off",
     "format": "png",
     "upscale": "off",
     "bg_color": None,
@@ -120,6 +128,9 @@ class RemoveOptions:
     # Learned super-resolution of the cutout: off, 2, 4, or auto (when the product would be
     # enlarged onto the canvas by 1.5x or more).
     upscale: str = "off"
+    # Photo enhancement measured on the backdrop (skucut.enhance): off, auto (every step), or
+    # a comma list of wb, exposure, denoise, sharpen.
+    enhance: str = "off"
     # Composition (see skucut.compose.ComposeOptions).
     bg_color: tuple[int, int, int] | None = None
     bg_image: str | None = None  # path of a background photo
@@ -143,6 +154,7 @@ class RemoveOptions:
                 f"unknown refine mode {self.refine!r}; choose one of {', '.join(REFINE_MODES)}"
             )
         object.__setattr__(self, "upscale", str(self.upscale).lower())
+        object.__setattr__(self, "enhance", parse_enhance(self.enhance))
         if self.upscale not in UPSCALE_CHOICES:
             raise ValueError(
                 f"unknown upscale {self.upscale!r}; choose one of {', '.join(UPSCALE_CHOICES)}"
@@ -296,7 +308,15 @@ def render(
     if options.mask:
         return Rendered(alpha, None, review)
     checkpoint()
-    return Rendered(*finish(decoded.rgb, alpha, options, background, checkpoint), review)
+    rgb, steps = decoded.rgb, enhance_steps(options.enhance)
+    if steps:  # measured on the backdrop, so before decontamination replaces it at the edges
+        rgb, enhancement = enhance_photo(rgb, alpha, steps)
+        sharpen = sharpen_amount(steps, upscale_factor(alpha, options))
+        review = dataclasses.replace(
+            review, enhancement=dataclasses.replace(enhancement, sharpen=sharpen)
+        )
+        checkpoint()
+    return Rendered(*finish(rgb, alpha, options, background, checkpoint), review)
 
 
 def finish(
@@ -323,11 +343,14 @@ def finish(
         # product is enlarged 4-17x onto a canvas. Dropped before enlarging.
         alpha = np.where(alpha < FAINT_ALPHA, 0, alpha).astype(np.uint8)
         rgb, alpha = _upscale(rgb, alpha, factor, options, whole=box is not None)
+        amount = sharpen_amount(enhance_steps(options.enhance), factor)
+        rgb = sharpen_cutout(rgb, alpha, factor, amount)
         box = None if box is None else (0, 0, alpha.shape[1], alpha.shape[0])
         checkpoint()
     if background is None and options.bg_image:
         background = _background(options.bg_image, options.max_pixels)
-    return compose_image(rgb, alpha, options.compose_options(background), box)
+    with stage("compose"):
+        return compose_image(rgb, alpha, options.compose_options(background), box)
 
 
 FAINT_ALPHA = 13  # out of 255 (5%): below it, enlarged coverage reads as a smear, not an edge

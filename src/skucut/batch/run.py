@@ -12,6 +12,7 @@ from skucut.batch.items import check_items, collect_items
 from skucut.batch.state import RunState
 from skucut.batch.storage import is_local, remove_stale_temps
 from skucut.batch.worker import Result
+from skucut.enhance import enhance_line
 
 ENGINES = ("local", "ray")
 
@@ -66,6 +67,10 @@ def execute(state: RunState, engine: str, workers: int, address: str | None = No
         print(f"skucut: failures listed in {state.write_failures()}", file=sys.stderr)
     if state.review_counts()[0]:
         print(f"skucut: images to review listed in {state.write_review_list()}", file=sys.stderr)
+    enhanced = [report for _, _, report in state.enhancements()]
+    if enhanced:  # --enhance: what it did, and why it left photos alone
+        report = state.write_enhance_report()
+        print(f"skucut: {enhance_line(enhanced)}; per photo: {report}", file=sys.stderr)
     return state.counts()
 
 
@@ -90,6 +95,9 @@ def status_lines(state: RunState) -> list[str]:
             lines.append(f"  interrupted: {counts.get(key, 0)}")
         else:
             lines.append(f"  {key}: {counts.get(key, 0)}")
+    enhanced = [report for _, _, report in state.enhancements()]
+    if enhanced:
+        lines.append(enhance_line(enhanced))
     if engine is not None:
         lines.append(f"engine: running (process {engine})")
     elif counts.get("pending") or counts.get("running"):

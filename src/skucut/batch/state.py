@@ -28,6 +28,7 @@ from pathlib import Path
 
 from skucut._files import write_atomic
 from skucut.batch.items import Item
+from skucut.enhance import ENHANCE_CSV, Enhancement
 from skucut.review import Review
 
 DB_NAME = "state.sqlite"
@@ -39,7 +40,13 @@ class RunInUse(RuntimeError):
 
 
 # Added with the review queue; NULL until the item is done (or when an earlier skucut did it).
-REVIEW_COLUMNS = {"confidence": "REAL", "needs_review": "INTEGER", "reason": "TEXT"}
+# enhance: what --enhance measured and did, JSON (skucut.enhance.Enhancement.as_dict).
+REVIEW_COLUMNS = {
+    "confidence": "REAL",
+    "needs_review": "INTEGER",
+    "reason": "TEXT",
+    "enhance": "TEXT",
+}
 _REVIEW_SQL = ", ".join(f"{name} {kind}" for name, kind in REVIEW_COLUMNS.items())
 
 SCHEMA = (
@@ -236,7 +243,7 @@ class RunState:
     def mark_done(self, item_id: int, output_uri: str, checksum: str, review: Review) -> None:
         self.db.execute(
             "UPDATE items SET status='done', error=NULL, output_uri=?, checksum=?, updated=?, "
-            "confidence=?, needs_review=?, reason=? WHERE id=?",
+            "confidence=?, needs_review=?, reason=?, enhance=? WHERE id=?",
             (
                 output_uri,
                 checksum,
@@ -244,6 +251,7 @@ class RunState:
                 review.confidence,
                 review.needs_review,
                 review.reason,
+                None if review.enhancement is None else json.dumps(review.enhancement.as_dict()),
                 item_id,
             ),
         )
@@ -307,6 +315,20 @@ class RunState:
         """``review.csv``: the flagged items, least confident first, for a person or a script."""
         rows = ((f.source, f.output_uri, round(f.confidence, 4), f.reason) for f in self.flagged())
         return self._write_csv("review.csv", ["source", "output", "confidence", "reason"], rows)
+
+    def enhancements(self) -> list[tuple[str, str, Enhancement]]:
+        """(source, output, what enhance did) of the done items that ran with --enhance."""
+        rows = self.db.execute(
+            "SELECT source, output_uri, enhance FROM items "
+            "WHERE status='done' AND enhance IS NOT NULL ORDER BY id"
+        )
+        return [(src, out, Enhancement.from_dict(json.loads(text))) for src, out, text in rows]
+
+    def write_enhance_report(self) -> Path:
+        """``enhance.csv``: per enhanced item, the measured light, the amounts and any note."""
+        header = ["source", "output", *ENHANCE_CSV]
+        rows = ((src, out, *report.columns()) for src, out, report in self.enhancements())
+        return self._write_csv("enhance.csv", header, rows)
 
     def _write_csv(self, name: str, header: list[str], rows) -> Path:
         """One row per item, replacing the previous report whole (a unique temp file: ``batch

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
+import json
 import os
 import signal
 import sys
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from skucut.batch.items import item_options, output_uri
 from skucut.batch.state import Task
 from skucut.batch.storage import file_key, join, read_bytes, write_bytes
+from skucut.enhance import Enhancement
 from skucut.errors import SkucutError
 from skucut.explain import explain_png
 from skucut.io import decode_image
@@ -49,6 +52,7 @@ class Result:
             "confidence": review.confidence,
             "needs_review": review.needs_review,
             "reason": review.reason,
+            "enhance": json.dumps(review.enhancement.as_dict()) if review.enhancement else "",
         }
 
     @classmethod
@@ -56,6 +60,9 @@ class Result:
         """The inverse of ``as_row`` (numpy scalars welcome)."""
         done = not row["error"]
         review = Review(float(row["confidence"]), bool(row["needs_review"]), str(row["reason"]))
+        if row["enhance"]:
+            enhancement = Enhancement.from_dict(json.loads(str(row["enhance"])))
+            review = dataclasses.replace(review, enhancement=enhancement)
         return cls(
             int(row["id"]),
             str(row["output_uri"]) if done else None,

@@ -23,6 +23,7 @@ from skucut._system import usable_cores
 from skucut.catalog import DEFAULT_MODEL
 from skucut.cli._common import fail
 from skucut.compose import ALIGNS, BG_FITS, SHADOWS
+from skucut.enhance import ENHANCE_HELP, Enhancement, enhance_line
 from skucut.errors import SkucutError
 from skucut.explain import explain_png
 from skucut.io import decode_image
@@ -187,6 +188,13 @@ def add_output_options(p) -> None:
         help="learned super-resolution of the cutout; auto: when the canvas would enlarge it "
         f"1.5x or more (default: {_default('upscale')}; canvas presets: auto)",
     )
+    photo = p.add_argument_group("photo")
+    photo.add_argument(
+        "--enhance",
+        default=None,
+        metavar="auto|off|STEPS",
+        help=f"{ENHANCE_HELP} (default: {_default('enhance')}; see docs/enhance.md)",
+    )
     out = p.add_argument_group("composition")
     out.add_argument(
         "--preset",
@@ -277,6 +285,7 @@ OPTION_NAMES = [
     "decontaminate",
     "product_only",
     "upscale",
+    "enhance",
     "bg_color",
     "bg_image",
     "bg_fit",
@@ -362,6 +371,7 @@ class Tally:
     skipped: int = 0  # --skip-existing left the output that was there
     failed: int = 0
     flagged: list[tuple[Path, Review]] = field(default_factory=list)
+    enhanced: list[Enhancement] = field(default_factory=list)  # with --enhance
     last_error: SkucutError | None = None
     started: float = field(default_factory=time.perf_counter)
 
@@ -375,6 +385,8 @@ class Tally:
             self.skipped += 1
             return
         self.done += 1
+        if outcome.enhancement is not None:
+            self.enhanced.append(outcome.enhancement)
         if outcome.needs_review:
             self.flagged.append((path, outcome))
 
@@ -400,6 +412,8 @@ class Tally:
         print(f"skucut: {self.line()}", file=sys.stderr)
         if self.flagged:
             print(f"skucut: why: {reason_counts(r for _, r in self.flagged)}", file=sys.stderr)
+        if self.enhanced:
+            print(f"skucut: {enhance_line(self.enhanced)}", file=sys.stderr)
         if not self.failed:
             return 0
         single = self.last_error is not None and self.failed == 1 and not self.done + self.skipped
@@ -566,4 +580,6 @@ def _run_stdin(args, options: RemoveOptions) -> int:
         sys.stdout.buffer.flush()
     if result.review.needs_review:
         print(f"skucut: needs review: {result.review.reason}", file=sys.stderr)
+    if result.review.enhancement is not None:
+        print(f"skucut: enhance: {result.review.enhancement.summary()}", file=sys.stderr)
     return 0

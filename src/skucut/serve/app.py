@@ -168,6 +168,8 @@ def review_headers(review: Review) -> dict[str, str]:
         headers["X-Skucut-Review-Reason"] = review.reason
     if review.reasons:  # every reason, also of a cutout that needs no review; JSON list
         headers["X-Skucut-Reasons"] = json.dumps(list(review.reasons))
+    if review.enhancement is not None:  # what enhance measured and did; JSON (ASCII)
+        headers["X-Skucut-Enhance"] = json.dumps(review.enhancement.as_dict())
     return headers
 
 

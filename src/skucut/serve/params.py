@@ -26,6 +26,12 @@ class Options(BaseModel):
         description="answer the explain picture (PNG: outline, unsure areas, person map, "
         "parts kept or dropped) instead of the cutout; in a batch, add explain/NAME.png",
     )
+    enhance: str | None = Field(
+        None,
+        description="photo enhancement measured on the backdrop: auto, off, or a comma list of "
+        "wb, exposure, denoise, sharpen (docs/enhance.md); what it did: X-Skucut-Enhance",
+        max_length=64,
+    )
     upscale: Literal["off", "2", "4", "auto"] | None = Field(
         None, description="learned super-resolution of the cutout"
     )

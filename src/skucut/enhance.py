@@ -10,8 +10,8 @@ clearly coloured, textured, too dark or blown out is left alone, and the report 
 
 - white balance: one gain per channel in linear sRGB makes the backdrop grey (luminance kept);
 - exposure: a backdrop darker than a studio shot's (sRGB < 215) is lifted towards 238, never so
-  far that the product's own highlights would clip (a white product stays unclipped); never
-  darkened;
+  far that the product's own highlights would clip (a white product stays unclipped); darkened
+  only when it was brighter than white (known from a clipped channel recovered on the locus);
 - denoise: an edge-preserving filter on the product, only where the backdrop shows noise;
 - sharpen: an unsharp mask of the luminance after a learned upscale.
 
@@ -44,11 +44,13 @@ DARKEST = 90  # a backdrop darker than this (sRGB) is a dark set, not a dim stud
 # mint, ...), and so is one hotter or colder than any plausible light.
 D65_DUV, LOCUS_DUV = 0.0032, 0.010
 LOCUS_K = (2000.0, 12000.0)
+MAX_GAIN = 8.0  # per channel: blue under a 2000 K lamp needs about 6
 MIN_GAIN_CHANGE = 0.02  # white balance this close to neutral is left alone (clean photos stay)
 LIFT_BELOW, LIFT_TO = 215.0, 238.0  # backdrop sRGB level: dimmer ones are lifted to LIFT_TO
 MAX_EV = 2.0  # the largest exposure lift, in stops
 PRODUCT_PEAK = 0.995  # the product's brightest 0.5% may touch white, the rest never clips
 NOISE_FROM = 1.8  # measured noise (8-bit levels) from which the product is denoised
+NOISE_TILE, NOISE_TILES = 32, 24  # noise is measured in this many tiles of this side (px)
 SHARPEN_AMOUNT = 0.5  # unsharp mask after a learned upscale
 SHARPEN_SIGMA = 0.6  # times the upscale factor
 
@@ -186,6 +188,7 @@ class Backdrop:
     # Plain backdrop pixels near the product (bool, work size), where noise can be measured;
     # None when the backdrop is no plain surface (texture would read as noise).
     flat: np.ndarray | None = field(default=None, repr=False)
+    product: np.ndarray | None = field(default=None, repr=False)  # its opaque pixels, work size
 
 
 # --- the blackbody locus (Kim et al. cubic fits of the Planckian xy, 1667-25000 K) ----------
@@ -273,7 +276,8 @@ def measure_backdrop(rgb: np.ndarray, alpha: np.ndarray) -> Backdrop:
     if ring.sum() < least:
         return Backdrop(reason="too little backdrop around the product")
 
-    luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # Slopes of a blurred copy: edges and texture stay steep, sensor noise does not.
+    luma = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 1.5)
     slope = np.abs(cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)) + np.abs(
         cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
     )
@@ -299,7 +303,9 @@ def measure_backdrop(rgb: np.ndarray, alpha: np.ndarray) -> Backdrop:
         return Backdrop(reason=light, flat=flat)
     if to_srgb(light @ _LUMA) * 255 < DARKEST:
         return Backdrop(reason="backdrop is too dark for a studio backdrop", flat=flat)
-    return Backdrop(linear=light, flat=flat)
+    # The product's pixels a little smoothed: its highlights, not its noise, cap the exposure.
+    product = cv2.blur(small, (3, 3))[small_alpha > 250]
+    return Backdrop(linear=light, flat=flat, product=product)
 
 
 def _plain_light(pixels: np.ndarray, least: float) -> np.ndarray | str:
@@ -308,6 +314,7 @@ def _plain_light(pixels: np.ndarray, least: float) -> np.ndarray | str:
     pixels = pixels[lum >= SHADOW * np.percentile(lum, 90)]  # shadows out
     if len(pixels) < least / 2:
         return "too little lit backdrop around the product"
+    pixels = pixels[:: max(1, len(pixels) // 20000)]  # plenty for a mean and its spread
     chroma = np.log(np.maximum(pixels[:, [0, 2]], 1e-4) / np.maximum(pixels[:, 1:2], 1e-4))
     centre = np.median(chroma, axis=0)
     spread = np.median(np.abs(chroma - centre), axis=0)
@@ -333,16 +340,27 @@ def _from_locus(light: np.ndarray, clipped: int) -> np.ndarray | str:
     return estimate
 
 
-def noise_level(rgb: np.ndarray, where: np.ndarray) -> float | None:
-    """Sensor noise (8-bit levels, sigma) on flat backdrop pixels: the robust spread of what a
-    small blur takes away. A lit sweep's gradient survives the blur, and a phone's noise, made
-    blotchy by demosaicing and JPEG, is measured whole (a 3x3 Laplacian would see a third)."""
-    if where.sum() < 500:
+def noise_level(rgb: np.ndarray, flat: np.ndarray) -> float | None:
+    """Sensor noise (8-bit levels, sigma) on the plain backdrop: the robust spread of what a
+    small blur takes away, in up to NOISE_TILES full-resolution tiles that lie wholly on it
+    (``flat``: bool, work size). A lit sweep's gradient survives the blur, and a phone's noise,
+    made blotchy by demosaicing and JPEG, is measured whole (a 3x3 Laplacian sees a third)."""
+    scale = rgb.shape[0] / flat.shape[0]
+    reach = max(1, int(np.ceil(NOISE_TILE / 2 / scale)))  # a tile's half side, work pixels
+    inside = cv2.erode(flat.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8))
+    ys, xs = np.nonzero(inside)
+    if not len(ys):
         return None
-    image = rgb.astype(np.float32)
-    detail = image - cv2.GaussianBlur(image, (0, 0), 2.0)
-    values = detail[where]
-    return float(np.mean(1.4826 * np.median(np.abs(values - np.median(values, 0)), 0)))
+    pick = np.linspace(0, len(ys) - 1, min(NOISE_TILES, len(ys))).astype(int)
+    sigmas = []
+    for y, x in zip(ys[pick], xs[pick], strict=True):
+        cy, cx = int(y * scale), int(x * scale)
+        y0, x0 = max(cy - NOISE_TILE // 2, 0), max(cx - NOISE_TILE // 2, 0)
+        tile = rgb[y0 : y0 + NOISE_TILE, x0 : x0 + NOISE_TILE].astype(np.float32)
+        detail = (tile - cv2.GaussianBlur(tile, (0, 0), 2.0))[4:-4, 4:-4].reshape(-1, 3)
+        spread = np.median(np.abs(detail - np.median(detail, 0)), 0)
+        sigmas.append(1.4826 * float(spread.mean()))
+    return float(np.median(sigmas))
 
 
 # --- correcting -----------------------------------------------------------------------------
@@ -367,18 +385,21 @@ def _white_balance(light: np.ndarray) -> tuple[np.ndarray, float, str]:
     gains = float(light @ _LUMA) / np.maximum(light, 1e-6)
     if np.abs(np.log(gains)).max() < MIN_GAIN_CHANGE:
         return np.ones(3), kelvin, ""
-    return np.clip(gains, 0.25, 4.0), kelvin, ""
+    return np.clip(gains, 1 / MAX_GAIN, MAX_GAIN), kelvin, ""
 
 
 def _exposure(light: np.ndarray, product: np.ndarray) -> float:
     """Linear gain that lifts a dim backdrop towards a studio shot's, capped so the product's
     highlights stay below white. ``light``: the backdrop after white balance; ``product``: its
-    pixels' brightest channel after white balance (linear)."""
-    level = float(to_srgb(light @ _LUMA)) * 255
-    if level >= LIFT_BELOW:
-        return 1.0
+    pixels' brightest channel after white balance (linear). A backdrop is darkened only when
+    it was brighter than white: a clipped channel recovered from the locus says so."""
+    luminance = float(light @ _LUMA)
     target = TO_LINEAR[round(LIFT_TO)]
-    gain = min(target / max(float(light @ _LUMA), 1e-6), 2.0**MAX_EV)
+    if luminance > 1.0:
+        return max(target / luminance, 2.0**-MAX_EV)
+    if to_srgb(luminance) * 255 >= LIFT_BELOW:
+        return 1.0
+    gain = min(target / max(luminance, 1e-6), 2.0**MAX_EV)
     if len(product):
         peak = float(np.quantile(product, PRODUCT_PEAK))
         gain = min(gain, 1.0 / max(peak, 1e-6))
@@ -422,21 +443,14 @@ def enhance_photo(
             report = replace(report, wb_gains=tuple(round(float(g), 4) for g in gains))
         gains = np.asarray(report.wb_gains)
         if "exposure" in steps and not why:
-            size = backdrop.flat.shape[::-1]
-            small_alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
-            small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-            product = (TO_LINEAR[small[small_alpha > 250]] * gains).max(axis=1)
+            product = (TO_LINEAR[backdrop.product] * gains).max(axis=1)
             lift = _exposure(light * gains, product)
             gains = gains * lift
             report = replace(report, exposure_ev=round(float(np.log2(lift)), 3))
         if report.changed:
             rgb = _apply_curves(rgb, _curves(gains))
     if "denoise" in steps and backdrop.flat is not None:
-        where = cv2.resize(
-            backdrop.flat.astype(np.uint8), alpha.shape[::-1], interpolation=cv2.INTER_NEAREST
-        )
-        where = cv2.erode(where, np.ones((5, 5), np.uint8)).astype(bool)
-        noise = noise_level(rgb, where)
+        noise = noise_level(rgb, backdrop.flat)
         report = replace(report, noise=None if noise is None else round(noise, 2))
         if noise is not None and noise >= NOISE_FROM:
             rgb = _denoise(rgb, alpha, noise)

@@ -329,7 +329,9 @@ def interrupted_batch(command: str, clone: Path, env: dict, table: Table) -> Non
         )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and engine.poll() is None:
-            if (run_dir / "state.sqlite").exists() and _counts(run_dir).get("done", 0) >= 1:
+            # Ctrl+C while the first photos are being cut, as an impatient owner would.
+            if (run_dir / "state.sqlite").exists() and _counts(run_dir).get("running", 0):
+                time.sleep(1)
                 break
             time.sleep(0.2)
         assert engine.poll() is None, "the run ended before it could be interrupted"

@@ -45,6 +45,7 @@ def test_the_segmenter_gives_every_map_by_name_from_one_pass(person_model, tiny_
     assert not one.has_person and set(one.maps(rgb)) == {"subject"}
 
 
+@pytest.mark.slow
 def test_an_encoder_unet_with_a_person_head_exports_and_serves_both_maps(tmp_path):
     torch = pytest.importorskip("torch")
     from skucut.export import export_onnx
@@ -194,19 +195,50 @@ def test_the_explain_picture_puts_the_heat_where_the_model_is_unsure(person_mode
     assert redness[heat].mean() > 60 and redness[~heat].mean() < 10
     lobe = np.zeros((side, side), bool)
     lobe[int(0.65 * side) : int(0.85 * side), int(0.65 * side) : int(0.85 * side)] = True
-    assert redness[lobe & heat].size and redness[:side // 2, :side // 2].mean() < 10
+    assert redness[lobe & heat].size and redness[: side // 2, : side // 2].mean() < 10
     assert (np.abs(panel - HEAT).sum(axis=2) < 120).sum() > 0  # the heat colour is there
 
 
 def test_the_explain_picture_shows_the_person_map_and_each_part_decision(person_model):
-    rgb, _, hand = hand_photo()
+    rgb, _, _ = hand_photo()
     _, review = _cut(rgb, person_model, product_only=True)
     assert review.evidence is not None and review.evidence.person is not None
     picture = draw_explain(rgb, review)
     person_panel = picture[:360, 366:726].astype(int)  # the second panel, after a 6 px gap
-    magenta = (person_panel[..., 0] > 180) & (person_panel[..., 1] < 120) & (person_panel[..., 2] > 150)
+    magenta = (
+        (person_panel[..., 0] > 180) & (person_panel[..., 1] < 120) & (person_panel[..., 2] > 150)
+    )
     assert magenta.mean() > 0.05  # the hand, in the middle panel
     assert {p.kept for p in review.evidence.parts} == {True}
     data = io.BytesIO()
     Image.fromarray(picture).save(data, "PNG")
     assert data.tell() > 1000
+
+
+@pytest.mark.slow
+def test_grad_cam_of_a_tiny_model_and_the_explain_command(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from skucut.cam import grad_cam, load_torch_model
+    from skucut.cli import main
+    from skucut.modelcfg import ModelCfg
+    from skucut.models import create_model
+    from skucut.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    kwargs = {"encoder": "efficientnet-lite0"}
+    cfg = ModelCfg(name="tiny", arch="fast-unet", arch_kwargs=kwargs, input_size=64, stride=32)
+    save_checkpoint(
+        tmp_path / "w.pt",
+        model=create_model("fast-unet", **kwargs).state_dict(),
+        model_cfg=cfg.to_json(),
+    )
+    model, loaded = load_torch_model(tmp_path / "w.pt")
+    rgb, _, _ = hand_photo(96)
+    cam, prob = grad_cam(model, loaded, rgb)
+    assert cam.shape == prob.shape == (64, 64) and cam.min() >= 0 and cam.max() <= 1
+    Image.fromarray(rgb).save(tmp_path / "hand.png")
+    args = ["explain", str(tmp_path / "hand.png"), "-o", str(tmp_path / "cam"), "--cam"]
+    assert main([*args, "--weights", str(tmp_path / "w.pt")]) == 0
+    assert Image.open(tmp_path / "cam" / "hand.png").size == (2 * 360 + 6, 360)
+    assert main([*args, "--weights", str(tmp_path / "missing.pt")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -379,12 +379,35 @@ def replay(readme: str, clone: Path, table: Table) -> None:
     serve_and_curl(readme, clone, env, table)
 
 
+def overlay(repo: Path, clone: Path) -> str:
+    """Copy the repo's tracked and untracked (not ignored) files as they are on disk."""
+    listed = subprocess.run(
+        ["git", "-C", str(repo), "ls-files", "-co", "--exclude-standard", "-z"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    copied = 0
+    for name in filter(None, listed):
+        source = repo / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+            copied += 1
+    return f"{copied} files"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", default=str(REPO), help="the repository to clone (its HEAD)")
     parser.add_argument("--work", help="folder for the clone (default: a temporary one)")
     parser.add_argument("--online", action="store_true", help="install dependencies from PyPI")
     parser.add_argument("--keep", action="store_true", help="keep the clone")
+    parser.add_argument(
+        "--working-tree",
+        action="store_true",
+        help="lay the repo's uncommitted files over the clone (check before committing)",
+    )
     args = parser.parse_args(argv)
     work = Path(args.work or tempfile.mkdtemp(prefix="first-hour-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -402,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                 "clean clone of HEAD",
             )[1],
         )
+        if ok and args.working_tree:
+            ok = table.run("uncommitted files laid over", lambda: overlay(Path(args.repo), clone))
         readme = (clone / "README.md").read_text() if ok else ""
         if ok and table.run(
             "set-up command (README, first block)", set_up(readme, clone, args.online)

@@ -25,6 +25,7 @@ FAST_MODEL = "skucut-fast-v1"  # the faster choice for large catalogues of plain
 OFFERED_MODELS = (
     "skucut-quality-v1",
     "skucut-fast-v1",
+    "skucut-refiner-v1",
     "skucut-sr-x2-v1",
     "skucut-sr-x4-v1",
     "skucut-embed-lite0",

@@ -28,6 +28,21 @@ def register(sub) -> None:
         "--remove-args", default="", help="options for the folder run, e.g. '--refine guided'"
     )
     p.add_argument("--dev", help="images/ + masks/ folder for IoU and S-measure")
+    p.add_argument(
+        "--stages",
+        action="store_true",
+        help="with --photos: photos/s of `skucut remove` end to end and the time per stage "
+        "(decode, model, refine, clean-up, decontaminate, compose, encode), default options "
+        "first, then each --compare set",
+    )
+    p.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="ARGS",
+        help="with --stages: another set of remove options, e.g. '--refine fast' (repeatable)",
+    )
+    p.add_argument("--rounds", type=int, default=3, help="with --stages: end-to-end rounds (3)")
     p.set_defaults(run=run)
 
 
@@ -47,8 +62,19 @@ def run(args) -> int:
     from skucut.errors import SkucutError
     from skucut.optimize.ladder import resized_photos, run_ladder
 
+    if args.stages and not args.photos:
+        fail("--stages needs --photos FOLDER")
+        return 2
     try:
         with tempfile.TemporaryDirectory(prefix="skucut-bench-") as tmp:
+            if args.stages:
+                from skucut.optimize.throughput import stage_report
+
+                folder = resized_photos(Path(args.photos), Path(tmp), args.n, args.side)
+                sets = [shlex.split(args.remove_args), *map(shlex.split, args.compare)]
+                for line in stage_report(folder, sets, args.rounds):
+                    print(line, flush=True)
+                return 0
             photos = (
                 resized_photos(Path(args.photos), Path(tmp), args.n, args.side)
                 if args.photos

@@ -197,6 +197,12 @@ def run_export(args) -> int:
     from skucut.train.checkpoint import load_checkpoint, save_weights
 
     checkpoint = load_checkpoint(args.checkpoint)
+    if "refiner_cfg" in checkpoint:  # an edge refiner (python -m skucut.train.refiner)
+        from skucut.export.refiner import export_refiner
+
+        ref = export_refiner(args.checkpoint, args.output, args.weights)
+        print(f"wrote {args.output}: {ref.name} v{ref.version}, edge refiner")
+        return 0
     if args.weights:
         save_weights(checkpoint, args.weights)
         print(f"wrote {args.weights}: weights at step {checkpoint.get('step', '?')}")

@@ -8,6 +8,10 @@ import numpy as np
 from PIL import Image
 
 FORMATS = ("png", "webp", "jpg")
+# zlib effort. Measured on 8 cutouts of shop photos at 1000 px (CPU ms per encode, size):
+# level 1 33.6 ms 387 KB, 2 36.8 ms 380 KB, 3 42.5 ms 368 KB, 6 80.9 ms 336 KB, 0 22.7 ms
+# 2676 KB. Level 1 costs 5% more bytes than 3 for 21% less encode time.
+PNG_LEVEL = 1
 
 
 def parse_color(text: str | tuple[int, ...] | None) -> tuple[int, int, int] | None:
@@ -60,15 +64,34 @@ def encode_cutout(
     elif bg_color is not None:
         image = Image.fromarray(flatten(rgb, alpha, bg_color), "RGB")
     else:
-        image = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+        image = Image.fromarray(_rgba(rgb, alpha), "RGBA")
     buf = io.BytesIO()
     if fmt == "png":
-        image.save(buf, "PNG", compress_level=3)  # 3: ~2x faster than 6 for ~5% more bytes
+        image.save(buf, "PNG", compress_level=PNG_LEVEL)
     elif fmt == "webp":
         image.save(buf, "WEBP", quality=quality, exact=True)  # exact: keep colour under alpha
     else:
         image.save(buf, "JPEG", quality=quality)
     return buf.getvalue()
+
+
+def _rgba(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """One RGBA array: the one ``rgb`` and ``alpha`` are views of (compose makes large
+    outputs that way, so a 49 MP canvas is not copied once more), else stacked."""
+    base = rgb.base
+    if (
+        base is not None
+        and base is alpha.base
+        and base.ndim == 3
+        and base.shape[2] == 4
+        and base.dtype == np.uint8
+        and base.shape[:2] == rgb.shape[:2]
+        and rgb.__array_interface__["data"][0] == base.__array_interface__["data"][0]
+        and alpha.__array_interface__["data"][0] == base.__array_interface__["data"][0] + 3
+        and base.flags.c_contiguous
+    ):
+        return base
+    return np.dstack([rgb, alpha])
 
 
 def flatten(rgb: np.ndarray, alpha: np.ndarray, bg_color: tuple[int, int, int]) -> np.ndarray:
@@ -80,5 +103,5 @@ def flatten(rgb: np.ndarray, alpha: np.ndarray, bg_color: tuple[int, int, int]) 
 def encode_mask(alpha: np.ndarray) -> bytes:
     """A single-channel 8-bit PNG."""
     buf = io.BytesIO()
-    Image.fromarray(alpha, "L").save(buf, "PNG", compress_level=3)
+    Image.fromarray(alpha, "L").save(buf, "PNG", compress_level=PNG_LEVEL)
     return buf.getvalue()

@@ -5,7 +5,9 @@ image's colours and edges (``band.py``) and the mask is cleaned (``cleanup.py``)
 filter then carries the result to full resolution along the image's own edges (``guided.py``).
 Modes trade speed for quality: ``quality`` (1024 px, 3 graph-cut iterations), ``fast`` (512 px,
 2), ``guided`` (512 px, clean-up and the guided filter only: no graph cut, for throughput);
-``none`` only upsamples the prediction bilinearly.
+``none`` only upsamples the prediction bilinearly. ``learned`` (the default) cleans at 512 px,
+then a trained network (``learned.py``) decides the uncertain band at full resolution (capped
+at 2048 px; beyond that the guided filter lifts its result to the photo's size).
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ from skucut.refine.band import graphcut_band
 from skucut.refine.cleanup import clean_mask
 from skucut.refine.decontaminate import estimate_foreground
 from skucut.refine.guided import apply_coefficients, guided_coefficients
+from skucut.refine.learned import load_refiner
+from skucut.stages import stage
 
 
 class Mode(NamedTuple):
     side: int  # working resolution (longer side)
     iterations: int  # graph-cut iterations over the uncertain band
+    learned: bool = False  # the band decided by the learned refiner instead
 
 
 REFINE_MODES = {
+    "learned": Mode(512, 0, True),
     "none": Mode(1024, 0),
     "guided": Mode(512, 0),
     "fast": Mode(512, 2),
@@ -34,6 +40,7 @@ REFINE_MODES = {
 }
 GUIDED_RADIUS_AT_1024 = 2  # softens the graph cut's staircase into an image-aligned edge
 GUIDED_EPS = 1e-3
+LEARNED_MAX_SIDE = 2048  # the learned refiner's working resolution at most
 
 __all__ = ["REFINE_MODES", "clean_mask", "estimate_foreground", "refine_alpha"]
 
@@ -45,7 +52,7 @@ def refine_alpha(
     if mode not in REFINE_MODES:
         raise ValueError(f"unknown refine mode {mode!r}; choose one of {', '.join(REFINE_MODES)}")
     height, width = rgb.shape[:2]
-    side, iterations = REFINE_MODES[mode]
+    side, iterations, learned = REFINE_MODES[mode]
     scale = min(1.0, side / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
@@ -57,11 +64,37 @@ def refine_alpha(
         # A probability is a confidence, not an opacity: upsampled as it is, the background
         # would keep a faint haze. Cut at 0.5; the guided filter then softens only the outline.
         work = (work > 0.5).astype(np.float32)
+    if learned:
+        return _learned(rgb, prob, small_rgb, model_prob, cleanup)
     if cleanup:
-        work = clean_mask(work, small_rgb, model_prob)
+        with stage("cleanup"):
+            work = clean_mask(work, small_rgb, model_prob)
     if mode == "none":
         return np.clip(cv2.resize(work, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
     radius = max(1, round(GUIDED_RADIUS_AT_1024 * max(size) / 1024))
     guide = small_rgb.astype(np.float32) * (1.0 / 255.0)
     a, b = guided_coefficients(guide, work, radius, GUIDED_EPS)
+    return apply_coefficients(a, b, rgb)
+
+
+def _learned(rgb, prob, small_rgb, small_prob, cleanup: bool) -> np.ndarray:
+    """Clean-up decides the parts and holes at the working size; the refiner the outline."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, LEARNED_MAX_SIDE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    work_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    coarse = cv2.resize(prob.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    if cleanup:
+        binary = (small_prob > 0.5).astype(np.float32)
+        with stage("cleanup"):
+            change = clean_mask(binary, small_rgb, small_prob) - binary  # +1 filled, -1 dropped
+        if change.any():
+            change = cv2.resize(change, size, interpolation=cv2.INTER_LINEAR)
+            coarse = np.clip(coarse + change, 0.0, 1.0, out=coarse)
+    alpha = load_refiner().refine(work_rgb, coarse)
+    if scale == 1.0:
+        return alpha
+    radius = max(1, round(GUIDED_RADIUS_AT_1024 * max(size) / 1024))
+    guide = work_rgb.astype(np.float32) * (1.0 / 255.0)
+    a, b = guided_coefficients(guide, alpha, radius, GUIDED_EPS)
     return apply_coefficients(a, b, rgb)

@@ -41,9 +41,11 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     image = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     small_alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     fg, bg = image, image
-    for radius in RADII:
+    for k, radius in enumerate(RADII):
         r = max(1, round(radius * max(size) / WORK_SIDE))
         f_mean, b_mean = _local_means(image, small_alpha, fg, bg, r)
+        if k == len(RADII) - 1:
+            break  # the last pass's means are what is used; fusing them here would be lost
         fg, bg = (
             _fuse(image, small_alpha, f_mean, b_mean),
             _fuse(image, 1 - small_alpha, b_mean, f_mean),

@@ -236,13 +236,13 @@ def box_of(image: np.ndarray) -> tuple[int, int, int, int]:
 def spin_table(args, work: Path) -> Path:
     frames_dir = work / "spin-in"
     frames_dir.mkdir()
-    rgb, alpha = load_cutout(CUTOUTS[0])
+    rgb, alpha = load_cutout(CUTOUTS[1])  # a cap: wider than tall, until it turns side-on
     width, height = 640, 480
     back = studio(width, height, "plain", 7)
     ch, cw = alpha.shape
     base = 0.7 * min(width / cw, height / ch)
-    for t in range(24):  # one turn: the width breathes like a bottle turning, height stays
-        sx = base * (0.6 + 0.4 * abs(math.cos(math.pi * t / 24)))
+    for t in range(24):  # one turn: the width breathes, the height stays
+        sx = base * (0.45 + 0.55 * abs(math.cos(math.pi * t / 24)))
         m = np.float32([[sx, 0, width / 2 - sx * cw / 2], [0, base, height / 2 - base * ch / 2]])
         fg = cv2.warpAffine(rgb, m, (width, height))
         a = cv2.warpAffine(alpha, m, (width, height))[..., None]

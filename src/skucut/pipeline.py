@@ -253,14 +253,7 @@ def prepare(options: RemoveOptions) -> None:
         _background(options.bg_image, options.max_pixels)
 
 
-# A frame's refined alpha (float, 0-1) and RGB in, the alpha to use out: how video carries the
-# previous frames' alpha over (skucut.video.temporal); None for still images.
-Temporal = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def predict_alpha(
-    decoded: Decoded, options: RemoveOptions, temporal: Temporal | None = None
-) -> tuple[np.ndarray, Review]:
+def predict_alpha(decoded: Decoded, options: RemoveOptions) -> tuple[np.ndarray, Review]:
     """Refined alpha (uint8, input resolution), never more opaque than the image's own alpha,
     and whether a person should check it."""
     segmenter = load_segmenter(options.model)
@@ -272,8 +265,6 @@ def predict_alpha(
     alpha = refine_alpha(decoded.rgb, prob, options.refine, options.cleanup)
     if options.product_only:
         alpha = remove_person(alpha, person)
-    if temporal is not None:
-        alpha = temporal(decoded.rgb, alpha)
     alpha = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates, ~5x np.round
     if decoded.alpha is not None:
         alpha = np.minimum(alpha, decoded.alpha)
@@ -295,16 +286,14 @@ def render(
     options: RemoveOptions,
     background: np.ndarray | None = None,
     checkpoint: Callable[[], None] = _no_checkpoint,
-    temporal: Temporal | None = None,
 ) -> Rendered:
     """The result of ``options`` on a decoded image, and its review.
 
     ``background`` (RGB uint8) replaces ``options.bg_image`` (a path), e.g. for an upload.
     ``checkpoint`` is called between the steps; it may raise to stop a job that ran out of
-    time (the service's deadline), since a worker thread cannot be killed. ``temporal``
-    smooths a video frame's alpha with the frames before it.
+    time (the service's deadline), since a worker thread cannot be killed.
     """
-    alpha, review = predict_alpha(decoded, options, temporal)
+    alpha, review = predict_alpha(decoded, options)
     if options.mask:
         return Rendered(alpha, None, review)
     checkpoint()

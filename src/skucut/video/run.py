@@ -1,7 +1,8 @@
 """remove_video: a video's frames through the image pipeline, one at a time, into a sink.
 
-The frames go through the same stages as a photo (``pipeline.render``); the only video-specific
-step is the temporal hook, which smooths each frame's alpha with the frames before it.
+The frames go through the same stages as a photo (``pipeline.predict_alpha`` and
+``pipeline.finish``); the only video-specific step between them steadies each frame's alpha
+with the frames before and after it (``temporal.TemporalMedian``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import numpy as np
 
 from skucut.errors import SkucutError
 from skucut.io import Decoded
-from skucut.pipeline import RemoveOptions, prepare, render
+from skucut.pipeline import RemoveOptions, finish, predict_alpha, prepare
 from skucut.video._av import av_message
 from skucut.video.sink import open_sink, output_kind
-from skucut.video.source import DEFAULT_MAX_SECONDS, Limits, open_source
-from skucut.video.temporal import TemporalSmoother
+from skucut.video.source import DEFAULT_MAX_SECONDS, Frame, Limits, open_source
+from skucut.video.temporal import TemporalMedian
 
 # Options that change a frame's size or layout one frame at a time: a video keeps its size
 # (a fixed framing for every frame is what ``skucut spin`` does).
@@ -79,22 +80,31 @@ def remove_video(
         audio_rate = video.audio.rate if video.audio is not None else None
         size = (video.width, video.height)
         sink = open_sink(output, size, video.fps, transparent, audio_rate, options.quality)
-        temporal = TemporalSmoother() if smooth else None
+        median = TemporalMedian() if smooth else None
         frames = 0
+
+        def write(frame: Frame, alpha: np.ndarray) -> None:
+            nonlocal frames
+            if options.mask:  # the alpha as a grey picture
+                sink.write(_grey(alpha), None)
+            else:
+                sink.write(*finish(frame.rgb, alpha, options))
+            frames += 1
+            if progress:
+                progress(frames, video.frame_count)
+
         try:
             # Sound is decoded only when the output keeps it.
             on_audio = sink.write_audio if getattr(sink, "audio", None) is not None else None
             for frame in video.frames(on_audio=on_audio):
-                decoded = Decoded(frame.rgb, frame.alpha, "video")
-                pixels, alpha, _ = render(decoded, options, temporal=temporal)
-                if options.mask:  # the alpha as a grey picture
-                    pixels, alpha = _grey(pixels), None
-                sink.write(pixels, alpha)
-                frames += 1
-                if progress:
-                    progress(frames, video.frame_count)
+                alpha, _ = predict_alpha(Decoded(frame.rgb, frame.alpha, "video"), options)
+                ready = median.push(frame, frame.rgb, alpha) if median else [(frame, alpha)]
+                for done, steadied in ready:
+                    write(done, steadied)
                 if checkpoint:
                     checkpoint()
+            for done, steadied in median.flush() if median else []:
+                write(done, steadied)
             sink.finish()
         except BaseException as exc:
             sink.abort()

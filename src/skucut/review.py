@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from skucut.enhance import Enhancement
+
 SURE = 0.1  # probabilities below this or above 1 - SURE count as sure
 MIN_PRODUCT_SHARE = 0.005  # a product covering less of the photo is "tiny"
 PERSON_SHARE = 0.02  # a person covering more of the cutout than this is a reason
@@ -76,6 +78,7 @@ class Review:
     reasons: tuple[str, ...] = ()
     signals: dict = field(default_factory=dict, compare=False)
     evidence: Evidence | None = field(default=None, compare=False, repr=False)
+    enhancement: Enhancement | None = field(default=None, compare=False)  # None: --enhance off
 
     def without_evidence(self) -> Review:
         """The review without its maps, to keep (a run of thousands holds every flagged one)."""
@@ -83,7 +86,8 @@ class Review:
 
     def as_dict(self) -> dict:
         return {"confidence": round(self.confidence, 4), "needs_review": self.needs_review,
-                "reason": self.reason, "reasons": list(self.reasons)}  # fmt: skip
+                "reason": self.reason, "reasons": list(self.reasons),
+                **({"enhance": self.enhancement.as_dict()} if self.enhancement else {})}  # fmt: skip
 
 
 def confidence(prob: np.ndarray) -> float:

@@ -409,9 +409,9 @@ class Tally:
         if review_list:
             lines = "".join(f"{path}\t{review.reason}\n" for path, review in self.flagged)
             write_atomic(Path(review_list), lines.encode())
-        print(f"skucut: {self.line()}", file=sys.stderr)
-        if self.flagged:
+        if self.flagged:  # before the summary, which stays the run's last line
             print(f"skucut: why: {reason_counts(r for _, r in self.flagged)}", file=sys.stderr)
+        print(f"skucut: {self.line()}", file=sys.stderr)
         if self.enhanced:
             print(f"skucut: {enhance_line(self.enhanced)}", file=sys.stderr)
         if not self.failed:

@@ -41,20 +41,28 @@ def table(args) -> None:
     alone = RemoveOptions(model=args.model, product_only=True)
     rows = []
     for image_path, mask_path in _pairs(args.data):
+        if args.only and image_path.stem not in args.only:
+            continue
         decoded = decode_image(image_path)
         gt = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
-        scores = [
-            iou(predict_alpha(decoded, o)[0].astype(np.float32) / 255, gt) for o in (plain, alone)
-        ]
-        share = person_share(args.model, decoded.rgb)
-        rows.append((image_path.stem, share, *scores))
+        alpha, review = predict_alpha(decoded, alone)
+        # The person's share of the subject, from the same forward pass (the product
+        # probability is the subject without the person).
+        person = review.evidence.person > 0.5
+        share = float(person.sum() / max(1, (person | (review.evidence.subject > 0.5)).sum()))
+        rows.append([image_path.stem, share, np.nan, iou(alpha.astype(np.float32) / 255, gt)])
+        if share > args.people or rows[-1][0] in args.with_people:  # the default, for comparison
+            rows[-1][2] = iou(predict_alpha(decoded, plain)[0].astype(np.float32) / 255, gt)
+        print(*rows[-1], flush=True)
     people = [r for r in rows if r[1] > args.people or r[0] in args.with_people]
     print(f"model {args.model}, {args.data.name}, as cut (refine fast, clean-up)")
-    print("| images | n | IoU default | IoU product-only | product-only IoU >= 0.85 |")
+    print(
+        "| images | n | IoU default (photos with a person only) | IoU product-only | product-only IoU >= 0.85 |"
+    )
     print("|---|---|---|---|---|")
     for name, subset in (("all", rows), ("with a person", people)):
         if subset:
-            default = np.mean([r[2] for r in subset])
+            default = np.nanmean([r[2] for r in subset])
             only = np.array([r[3] for r in subset])
             print(f"| {name} | {len(subset)} | {default:.4f} | {only.mean():.4f} | "
                   f"{(only >= 0.85).sum()}/{len(subset)} |")  # fmt: skip
@@ -128,6 +136,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEV / "products-dev")
     parser.add_argument("--people", type=float, default=0.02)
     parser.add_argument("--with-people", nargs="*", default=list(NAMED))
+    parser.add_argument("--only", nargs="*", help="measure only these photos (stems)")
     parser.add_argument("--sheet", type=Path, help="write a contact sheet instead of the table")
     parser.add_argument("--photos", type=Path, default=DEV.parent / "photos-unlabeled")
     parser.add_argument("--limit", type=int, default=40)

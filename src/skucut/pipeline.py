@@ -35,6 +35,7 @@ from skucut.refine import REFINE_MODES, estimate_foreground, refine_alpha
 from skucut.refine.person import product_probability, remove_person, require_person_map
 from skucut.review import Review, review_cutout
 from skucut.runtime import Segmenter
+from skucut.stages import stage
 from skucut.upscale import load_upscaler
 
 UPSCALE_CHOICES = ("off", "2", "4", "auto")
@@ -257,12 +258,14 @@ def predict_alpha(decoded: Decoded, options: RemoveOptions) -> tuple[np.ndarray,
     """Refined alpha (uint8, input resolution), never more opaque than the image's own alpha,
     and whether a person should check it."""
     segmenter = load_segmenter(options.model)
-    maps = segmenter.maps(decoded.rgb)  # one forward pass for every map
+    with stage("model"):
+        maps = segmenter.maps(decoded.rgb)  # one forward pass for every map
     prob, person = maps["subject"], maps.get("person")
     if options.product_only:
         require_person_map(segmenter.outputs, segmenter.path.stem)
         prob = product_probability(prob, person)
-    alpha = refine_alpha(decoded.rgb, prob, options.refine, options.cleanup)
+    with stage("refine"):
+        alpha = refine_alpha(decoded.rgb, prob, options.refine, options.cleanup)
     if options.product_only:
         alpha = remove_person(alpha, person)
     alpha = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates, ~5x np.round
@@ -320,7 +323,8 @@ def finish(
     alpha or None). ``box`` (x0, y0, x1, y1) is placed on the canvas instead of the product's
     own box: a spin set frames every frame by the union of the product's extents."""
     if options.decontaminate:
-        rgb = estimate_foreground(rgb, alpha)
+        with stage("decontaminate"):
+            rgb = estimate_foreground(rgb, alpha)
         checkpoint()
     factor = upscale_factor(alpha, options, box)
     if factor > 1:
@@ -399,6 +403,9 @@ def remove_bytes(
     data: bytes | str | Path, options: RemoveOptions, background: np.ndarray | None = None
 ) -> Result:
     """Image bytes (or a path) in, encoded result and its review out."""
-    decoded = decode_image(data, options.max_pixels)
+    with stage("decode"):
+        decoded = decode_image(data, options.max_pixels)
     pixels, alpha, review = render(decoded, options, background)
-    return Result(encode(pixels, alpha, options), review)
+    with stage("encode"):
+        data = encode(pixels, alpha, options)
+    return Result(data, review)

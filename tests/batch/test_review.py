@@ -198,7 +198,7 @@ def test_a_run_from_the_previous_version_is_read_as_is_and_migrated_on_resume(
     look.close()
     assert _columns(run_dir) == old_columns  # a look never changes the file
     state = RunState.open(run_dir)
-    assert _columns(run_dir) == [*old_columns, "confidence", "needs_review", "reason"]
+    assert _columns(run_dir) == [*old_columns, "confidence", "needs_review", "reason", "enhance"]
     assert execute(state, "local", workers=1) == {"done": 2}
     rows = _rows(run_dir)
     assert rows["done.jpg"] == ("done", None, None, None)  # done before: not redone

@@ -140,7 +140,9 @@ def register(sub) -> None:
         help=f"output recipe: {', '.join(BUILTIN)} (default: none: transparent PNGs trimmed "
         "to the set's one box)",
     )
-    s.add_argument("--preset-file", default=None, metavar="FILE", help="custom presets file")
+    s.add_argument(
+        "--preset-file", default=None, metavar="FILE", help="custom presets file (default: none)"
+    )
     _model_and_edges(s)
     s.add_argument(
         "-f",

@@ -326,6 +326,9 @@ def interrupted_batch(command: str, clone: Path, env: dict, table: Table) -> Non
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            # As from a terminal: a background job of a script inherits SIGINT ignored, and
+            # Python then never raises KeyboardInterrupt.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and engine.poll() is None:

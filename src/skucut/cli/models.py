@@ -26,9 +26,13 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", nargs="?", help="one model: all its measured metrics")
-    p.add_argument("-v", "--verbose", action="store_true", help="all metrics of every model")
     p.add_argument(
-        "--all", action="store_true", help="also the retired models left in the checkout"
+        "-v", "--verbose", action="store_true", help="all metrics of every model (default: off)"
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also the retired models left in the checkout (default: off)",
     )
     p.set_defaults(run=run)
 

@@ -81,9 +81,31 @@ def test_refine_fixes_a_misplaced_outline_and_keeps_the_size():
     rgb = _paint(truth)
     rng = np.random.default_rng(0)
     rgb = np.clip(rgb + rng.integers(-10, 10, rgb.shape), 0, 255).astype(np.uint8)
-    shifted = cv2.resize(_disc(size, 90, (160, 160)), (48, 48), interpolation=cv2.INTER_AREA)
+    # A model's outline off by 10 px, and unsure over about that width (as models are there)
+    soft = cv2.GaussianBlur(_disc(size, 90, (160, 160)).astype(np.float32), (0, 0), 6)
+    shifted = cv2.resize(soft, (48, 48), interpolation=cv2.INTER_AREA)
     plain = refine_alpha(rgb, shifted, "none")
     refined = refine_alpha(rgb, shifted, "fast")
     assert refined.shape == truth.shape and refined.dtype == np.float32
     assert iou(refined, truth * 255) > iou(plain, truth * 255) + 0.05
     assert iou(refined, truth * 255) > 0.97
+
+
+def test_the_graph_cut_does_not_undo_what_the_model_is_sure_of():
+    """A face as beige as the wall behind it, wholly inside the re-decided band of a small head:
+    colour alone would cut it out; the model is sure of it, so it stays."""
+    size = 512
+    wall = np.array([225, 200, 170], np.uint8)
+    rgb = np.tile(wall, (size, size, 1))
+    head = _disc(size, 28, (110, 256))  # centre (y, x)
+    body = np.zeros((size, size), np.float32)
+    body[160:, 150:362] = 1.0
+    rgb[body > 0] = (200, 30, 40)  # a red sweater
+    face = _disc(size, 22, (114, 256)) > 0
+    rgb[(head > 0) & ~face] = (40, 30, 25)  # dark hair around a face of the wall's colour
+    rng = np.random.default_rng(0)
+    rgb = np.clip(rgb.astype(np.int16) + rng.integers(-6, 6, rgb.shape), 0, 255).astype(np.uint8)
+    prob = cv2.GaussianBlur(np.maximum(head, body), (0, 0), 1.5)  # unsure only at the outline
+    refined = refine_alpha(rgb, prob, "fast", cleanup=False)
+    assert refined[face].mean() > 0.95
+    assert refined[400, 256] > 0.95 and refined[20, 20] < 0.05

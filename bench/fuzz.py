@@ -1,6 +1,6 @@
 """Fuzz benchmark: thousands of hostile image files through `skucut remove` and skucut.remove().
 
-    python bench/fuzz.py [--n 10000] [--model skucut-mobile-v2]
+    python bench/fuzz.py [--n 10000] [--model skucut-fast-v1]
 
 Inputs come from tests/fuzz_inputs.py (valid, truncated, byte-flipped, huge-declared, other
 types). Prints, per kind, how many were cut out and how many refused with which error, for the
@@ -93,7 +93,7 @@ def check_kinds(kinds: dict[str, str], outcomes: dict[str, str]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--model", default="skucut-mobile-v2")
+    parser.add_argument("--model", default="skucut-fast-v1")
     args = parser.parse_args()
     files, kinds = {}, {}
     for k in range(args.n):

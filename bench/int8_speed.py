@@ -1,6 +1,6 @@
 """float32 vs int8 latency of a model and its quantized copy, per input size and thread count.
 
-    python bench/int8_speed.py models/skucut-unet-v4/model.onnx models/skucut-unet-v4-int8/model.onnx
+    python bench/int8_speed.py FLOAT.onnx INT8.onnx   (e.g. skucut quantize output beside its source)
 
 Sessions are created as the runtime creates them (`skucut.runtime.session.create_session`,
 int8 kept for the quantized file); median of ``--runs`` after a warm-up. Run on an idle machine.

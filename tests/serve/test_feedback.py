@@ -64,7 +64,7 @@ def client(folder):
 
 def test_a_correction_becomes_a_training_pair(client, folder):
     options = {"preset": "white-main", "refine": "guided"}
-    response = send(client, model="skucut-unet-v4", options=json.dumps(options))
+    response = send(client, model="skucut-fast-v1", options=json.dumps(options))
     assert response.status_code == 200, response.text
     pair_id = response.json()["id"]
     ((image_path, mask_path),) = list_pairs(folder)  # what skucut train reads
@@ -76,7 +76,7 @@ def test_a_correction_becomes_a_training_pair(client, folder):
     assert (mask[:, :third] == 0).all() and (mask[:, third : 2 * third] == 128).all()
     assert (mask[:, 2 * third :] == 255).all()
     meta = json.loads((folder / "meta" / f"{pair_id}.json").read_text())
-    assert meta["model"] == "skucut-unet-v4" and meta["options"] == options
+    assert meta["model"] == "skucut-fast-v1" and meta["options"] == options
     assert meta["photo"]["name"] == "coffee" and meta["created"]
     assert not [p for p in folder.rglob("*") if p.name.startswith(".")]  # no temp files left
     assert counted(client, "accepted") == 1

@@ -201,15 +201,15 @@ def test_only_served_models_and_no_existence_oracle(client):
 
 
 def test_a_models_list_is_all_that_is_served():
-    with TestClient(create_app(ServeSettings(models=("skucut-mobile-v1",)))) as c:
+    with TestClient(create_app(ServeSettings(models=("skucut-fast-v1",)))) as c:
         listed = c.get("/v1/models").json()
-        assert listed["default"] == "skucut-mobile-v1"
+        assert listed["default"] == "skucut-fast-v1"
         segmenters = [m["name"] for m in listed["models"] if m["task"] == "segmentation"]
-        assert segmenters == ["skucut-mobile-v1"]
+        assert segmenters == ["skucut-fast-v1"]
         body = _error(
-            c.post("/v1/remove?model=skucut-unet-v4", content=PHOTO), 404, "model_not_found"
+            c.post("/v1/remove?model=skucut-quality-v1", content=PHOTO), 404, "model_not_found"
         )
-        assert "skucut-mobile-v1" in body["detail"]
+        assert "skucut-fast-v1" in body["detail"]
         assert c.post("/v1/remove?mask=true", content=PHOTO).status_code == 200
 
 

@@ -56,7 +56,7 @@ def test_name_resolves_only_to_an_embedding_model(embedder_dir, monkeypatch):
     monkeypatch.setenv("SKUCUT_MODELS_DIR", str(embedder_dir.parent))
     assert load_embedder().path == (embedder_dir / "model.onnx").resolve()
     with pytest.raises(ModelNotFound, match="is a segmentation model"):
-        load_embedder("skucut-unet-v4")
+        load_embedder("skucut-fast-v1")
 
 
 def test_views_are_grey_squares():

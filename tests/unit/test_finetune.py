@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -53,9 +54,15 @@ def test_finetune_command_trains_exports_and_compares(tmp_path, pair_folder, tin
     assert "shop-holdout    fine-tuned" in capsys.readouterr().out
 
 
-def test_a_model_without_weights_is_a_clear_error(tmp_path, pair_folder, capsys):
-    args = ["train", "--finetune", str(pair_folder), "--from", "skucut-unet-v4", "--out-dir",
-            str(tmp_path)]  # fmt: skip
+def test_a_model_without_weights_is_a_clear_error(
+    tmp_path, pair_folder, tiny_model, capsys, monkeypatch
+):
+    bare = tmp_path / "models" / "bare-v1"  # a model file with no weights.pt beside it
+    bare.mkdir(parents=True)
+    shutil.copy(tiny_model, bare / "model.onnx")
+    monkeypatch.setenv("SKUCUT_MODELS_DIR", str(bare.parent))
+    args = ["train", "--finetune", str(pair_folder), "--from", "bare-v1", "--out-dir",
+            str(tmp_path / "run")]  # fmt: skip
     assert main(args) == 2
     assert "ships no weights.pt" in capsys.readouterr().err
 

@@ -110,20 +110,11 @@ def sheet(args) -> None:
     if not tiles:
         print("no photo with a person found")
         return
-    width = max(t.shape[1] for t in tiles)
-    pad = [np.pad(t, ((0, 6), (0, width - t.shape[1]), (0, 0)), constant_values=255) for t in tiles]
-    cols = 2
-    rows = [
-        np.hstack(
-            pad[i : i + cols]
-            + [np.full_like(pad[0][: pad[i].shape[0]], 255)] * (cols - len(pad[i : i + cols]))
-        )
-        for i in range(0, len(pad), cols)
-    ]
-    height = max(r.shape[0] for r in rows)
-    out = np.vstack(
-        [np.pad(r, ((0, height - r.shape[0]), (0, 0), (0, 0)), constant_values=255) for r in rows]
-    )
+    width, height = max(t.shape[1] for t in tiles), max(t.shape[0] for t in tiles)
+    pad = [np.pad(t, ((0, height + 6 - t.shape[0]), (0, width + 6 - t.shape[1]), (0, 0)),
+                  constant_values=255) for t in tiles]  # fmt: skip
+    pad += [np.full_like(pad[0], 255)] * (len(pad) % 2)
+    out = np.vstack([np.hstack(pad[i : i + 2]) for i in range(0, len(pad), 2)])
     cv2.imwrite(
         str(args.sheet), cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
     )

@@ -4,7 +4,7 @@
 
 Each photo (shrunk to --side px, every Nth of a folder) is cut out with the default model; the
 photos that enhancement changed are shown as pairs, the cutout on white before | after, 12 pairs
-a sheet (OUT/sheet-NN.jpg), each labelled with its number and what was done; OUT/report.tsv
+a sheet (OUT/sheet-NN.png), each labelled with its number and what was done; OUT/report.tsv
 lists every photo with the report, and the summary counts why the others were left alone.
 """
 
@@ -51,7 +51,7 @@ def write_sheets(pairs: list[tuple[str, np.ndarray, np.ndarray, str]], out: Path
             sheet.paste(thumb(after), (x + THUMB + 4, y + 30))
             draw.text((x + 2, y + 2), f"{start + i + 1}. {label}", fill=(0, 0, 0))
             draw.text((x + 2, y + 15), note[:95], fill=(60, 0, 0))
-        sheet.save(out / f"sheet-{start // PER_SHEET + 1:02d}.jpg", quality=88)
+        sheet.save(out / f"sheet-{start // PER_SHEET + 1:02d}.png")
 
 
 def main() -> None:

@@ -48,6 +48,7 @@ MAX_GAIN = 8.0  # per channel: blue under a 2000 K lamp needs about 6
 MIN_GAIN_CHANGE = 0.02  # white balance this close to neutral is left alone (clean photos stay)
 LIFT_BELOW, LIFT_TO = 215.0, 238.0  # backdrop sRGB level: dimmer ones are lifted to LIFT_TO
 MAX_EV = 2.0  # the largest exposure lift, in stops
+MIN_EV_CHANGE = 0.05  # smaller exposure changes are left out (the photo stays bit-identical)
 PRODUCT_PEAK = 0.995  # the product's brightest 0.5% may touch white, the rest never clips
 NOISE_FROM = 1.8  # measured noise (8-bit levels) from which the product is denoised
 NOISE_TILE, NOISE_TILES = 32, 24  # noise is measured in this many tiles of this side (px)
@@ -445,6 +446,7 @@ def enhance_photo(
         if "exposure" in steps and not why:
             product = (TO_LINEAR[backdrop.product] * gains).max(axis=1)
             lift = _exposure(light * gains, product)
+            lift = 1.0 if abs(np.log2(lift)) < MIN_EV_CHANGE else lift  # (invisible: leave it)
             gains = gains * lift
             report = replace(report, exposure_ev=round(float(np.log2(lift)), 3))
         if report.changed:

@@ -19,16 +19,6 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "format": "jpg",
         "upscale": "auto",
     },
-    "amazon-main": {
-        "description": "Amazon main image: the product alone (no hand, no model: needs a model "
-        "with a person map), pure white, 2000x2000, product fills 85%, JPEG",
-        "bg_color": "white",
-        "canvas": (2000, 2000),
-        "fill": 0.85,
-        "format": "jpg",
-        "upscale": "auto",
-        "product_only": True,
-    },
     "white-shadow": {
         "description": "white-main with a soft contact shadow under the product",
         "bg_color": "white",
@@ -62,6 +52,16 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "trim": True,
         "margin": "2%",
         "format": "png",
+    },
+    "amazon-main": {
+        "description": "Amazon main image: the product alone (no hand, no model: needs a model "
+        "with a person map), pure white, 2000x2000, product fills 85%, JPEG",
+        "bg_color": "white",
+        "canvas": (2000, 2000),
+        "fill": 0.85,
+        "format": "jpg",
+        "upscale": "auto",
+        "product_only": True,
     },
 }
 

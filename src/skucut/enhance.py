@@ -300,8 +300,8 @@ def measure_backdrop(rgb: np.ndarray, alpha: np.ndarray) -> Backdrop:
         light = _plain_light(TO_LINEAR[small[one & over[..., channel]]], least)
         if not isinstance(light, str):
             light = _from_locus(light, channel)
-    if isinstance(light, str):
-        return Backdrop(reason=light, flat=flat)
+    if isinstance(light, str):  # (several colours: texture, so no noise is measured there)
+        return Backdrop(reason=light, flat=None if "not plain" in light else flat)
     if to_srgb(light @ _LUMA) * 255 < DARKEST:
         return Backdrop(reason="backdrop is too dark for a studio backdrop", flat=flat)
     # The product's pixels a little smoothed: its highlights, not its noise, cap the exposure.

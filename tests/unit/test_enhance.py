@@ -164,3 +164,15 @@ def test_the_report_survives_its_dict():
     report = Enhancement(STEPS, "x", 3100.0, (0.6, 1.1, 2.5), 0.8, 3.2, True, 0.5)
     again = Enhancement.from_dict(report.as_dict())
     assert again.summary() == report.summary() and again.changed
+
+
+def test_a_backdrop_of_several_colours_is_left_alone_and_not_denoised():
+    photo, alpha = studio_photo()
+    colours = np.array([(240, 190, 200), (190, 230, 200), (150, 200, 240), (245, 225, 120)])
+    bands = colours[(np.arange(photo.shape[1]) // 25) % 4]  # wide plain bands of four colours
+    photo[alpha == 0] = np.broadcast_to(bands, photo.shape)[alpha == 0]
+    rng = np.random.default_rng(1)
+    noisy = np.clip(photo + rng.normal(0, 5, photo.shape), 0, 255).astype(np.uint8)
+    out, report = enhance_photo(noisy, alpha, AUTO)
+    assert np.array_equal(out, noisy)
+    assert "several colours" in report.note and report.noise is None and not report.denoised

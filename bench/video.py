@@ -296,7 +296,7 @@ def throughput(args, work: Path, options: RemoveOptions) -> None:
         wall = statistics.median(runs)
         rates[smooth] = args.speed_frames / wall
         print(
-            f"| {'smoothed' if smooth else 'frame by frame'} | {rates[smooth]:.2f} | {1000 / rates[smooth]:.0f} |"
+            f"| {'steadied' if smooth else 'frame by frame'} | {rates[smooth]:.2f} | {1000 / rates[smooth]:.0f} |"
         )
     if args.long:
         count = int(args.long * 25)

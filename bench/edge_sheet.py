@@ -1,9 +1,9 @@
 """Zoomed contact sheet of edges, one refinement against another, to look at by eye.
 
-    python bench/edge_sheet.py PHOTO... -o sheet.jpg [--old fast] [--new learned]
+    python bench/edge_sheet.py PHOTO... -o sheet.jpg [--modes fast guided learned]
 
-Per photo: where the two cuts differ most along the outline, a window of the photo and both
-cutouts on a mid-grey checkerboard, enlarged 2x (nearest) so single pixels show: hair,
+Per photo: where the first two cuts differ most along the outline, a window of the photo and
+each cutout on a mid-grey checkerboard, enlarged 2x (nearest) so single pixels show: hair,
 fabric fuzz, straps, white product on white.
 """
 
@@ -49,8 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+")
     parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--old", default="fast")
-    parser.add_argument("--new", default="learned")
+    parser.add_argument("--modes", nargs="+", default=["fast", "guided", "learned"])
     parser.add_argument("--model", default=None)
     args = parser.parse_args()
     rows = []
@@ -58,9 +57,9 @@ def main() -> None:
         decoded = decode_image(path)
         alphas = [
             predict_alpha(decoded, RemoveOptions(model=args.model, refine=mode))[0]
-            for mode in (args.old, args.new)
+            for mode in args.modes
         ]
-        y, x = _window(*alphas)
+        y, x = _window(alphas[0], alphas[1])
         crop = (slice(y, y + WINDOW), slice(x, x + WINDOW))
         cells = [decoded.rgb[crop]] + [_on_checker(decoded.rgb[crop], a[crop]) for a in alphas]
         cells = [
@@ -70,7 +69,7 @@ def main() -> None:
         row = np.concatenate(
             [np.pad(c, ((2, 2), (2, 2), (0, 0)), constant_values=255) for c in cells], 1
         )
-        label = f"{Path(path).name}  photo | {args.old} | {args.new}"
+        label = f"{Path(path).name}  photo | {' | '.join(args.modes)}"
         cv2.putText(row, label, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1)
         rows.append(row)
     sheet = np.concatenate(rows, 0)

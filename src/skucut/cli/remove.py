@@ -157,8 +157,9 @@ def add_output_options(p) -> None:
         "--refine",
         choices=list(REFINE_MODES),
         default=None,
-        help="edge refinement: none, guided (guided filter only, fast), fast (graph cut), "
-        f"quality (graph cut at 1024 px) (default: {_default('refine')})",
+        help="edge refinement: none, guided (guided filter only, fast), fast (graph cut at "
+        "512 px, best product edges), quality (graph cut at 1024 px), learned (the learned "
+        f"refiner, experimental) (default: {_default('refine')})",
     )
     edges.add_argument(
         "--no-cleanup",

@@ -5,9 +5,10 @@ image's colours and edges (``band.py``) and the mask is cleaned (``cleanup.py``)
 filter then carries the result to full resolution along the image's own edges (``guided.py``).
 Modes trade speed for quality: ``quality`` (1024 px, 3 graph-cut iterations), ``fast`` (512 px,
 2), ``guided`` (512 px, clean-up and the guided filter only: no graph cut, for throughput);
-``none`` only upsamples the prediction bilinearly. ``learned`` (the default) cleans at 512 px,
-then a trained network (``learned.py``) decides the uncertain band at full resolution (capped
-at 2048 px; beyond that the guided filter lifts its result to the photo's size).
+``none`` only upsamples the prediction bilinearly. ``learned`` cleans at 512 px, then a
+trained network (``learned.py``) decides the band around the outline at full resolution (capped
+at 2048 px; beyond that the guided filter lifts its result to the photo's size). The default
+(``RemoveOptions.refine``) stays ``fast``: chosen on the dev pool and by eye, docs/refiner.md.
 """
 
 from __future__ import annotations

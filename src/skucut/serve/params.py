@@ -15,7 +15,7 @@ class Options(BaseModel):
     )
     quality: int | None = Field(None, ge=1, le=100)
     mask: bool | None = Field(None, description="answer the alpha mask only (PNG)")
-    refine: Literal["none", "guided", "fast", "quality"] | None = None
+    refine: Literal["none", "guided", "fast", "quality", "learned"] | None = None
     cleanup: bool | None = None
     decontaminate: bool | None = None
     product_only: bool | None = Field(

@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from skucut.batch.state import RunState, Task
-from skucut.batch.worker import init_worker, process
+from skucut.batch.worker import EXPLAIN_FOLDER, init_worker, process
 
 IN_FLIGHT_PER_WORKER = 4
 MAX_POOL_RESTARTS = 20
@@ -40,7 +40,10 @@ def _drain(state, queue: list[Task], config: dict, record, workers: int) -> None
                 while queue and len(in_flight) < workers * IN_FLIGHT_PER_WORKER:
                     task = queue.pop()
                     state.mark_running([task.id])
-                    future = pool.submit(process, task, config["options"], config["output"])
+                    explain = str(state.dir / EXPLAIN_FOLDER)  # pictures for the review sheet
+                    future = pool.submit(
+                        process, task, config["options"], config["output"], explain
+                    )
                     in_flight[future] = task
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:

@@ -52,7 +52,7 @@ def write_sheet(state: RunState, limit: int = DEFAULT_LIMIT) -> Path:
     flagged = state.flagged(limit)
     root = state.config["output"]
     with ThreadPoolExecutor(READERS) as pool:
-        rows = list(pool.map(lambda item: _row(item, root), flagged))
+        rows = list(pool.map(lambda item: _row(item, root, state.dir), flagged))
     path = state.dir / SHEET_NAME
     write_atomic(path, _page(state, rows).encode())
     return path
@@ -74,11 +74,11 @@ def _thumbnail(uri: str, side: int = THUMB) -> str:
     return f'<img src="data:image/webp;base64,{data}" alt="{escape(uri)}">'
 
 
-def _row(item: Flagged, output_root: str) -> str:
-    from skucut.batch.worker import explain_uri
+def _row(item: Flagged, output_root: str, run_dir: Path) -> str:
+    from skucut.batch.worker import EXPLAIN_FOLDER, explain_uri
 
-    try:  # written by the worker for each flagged image (not by an older skucut)
-        uri = explain_uri(output_root, item.output_uri)
+    try:  # written by a local run's worker for each flagged image (not by an older skucut)
+        uri = explain_uri(str(run_dir / EXPLAIN_FOLDER), output_root, item.output_uri)
         read_bytes(uri)
         explain = _thumbnail(uri, EXPLAIN_THUMB)
     except (OSError, ValueError):

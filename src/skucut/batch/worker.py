@@ -20,15 +20,16 @@ from skucut.io import decode_image
 from skucut.pipeline import load_segmenter, remove_bytes
 from skucut.review import Review
 
-# The explain picture of each flagged image (skucut.explain), for the review sheet: in a hidden
-# folder of the output root, under the output's own name (+ .png).
-EXPLAIN_FOLDER = ".skucut-explain"
+# The explain picture of each flagged image (skucut.explain), for the review sheet: in the run
+# folder (never among the outputs), under the output's own name (+ .png). Local runs only: a
+# Ray worker on another machine cannot reach the run folder.
+EXPLAIN_FOLDER = "explain"
 
 
-def explain_uri(output_root: str, output_uri: str) -> str:
+def explain_uri(explain_dir: str, output_root: str, output_uri: str) -> str:
     """Where the explain picture of the output at ``output_uri`` lives."""
     relative = output_uri[len(output_root.rstrip("/")) + 1 :]
-    return join(output_root, f"{EXPLAIN_FOLDER}/{relative}.png")
+    return join(explain_dir, f"{relative}.png")
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def process(task: Task, base: dict, output_root: str) -> Result:
+def process(task: Task, base: dict, output_root: str, explain_dir: str | None = None) -> Result:
     try:
         options = item_options(base, task.options)
         uri = output_uri(output_root, task.output, options)
@@ -104,9 +105,9 @@ def process(task: Task, base: dict, output_root: str) -> Result:
         result = remove_bytes(data, options)
         checksum = write_bytes(uri, result.data)
         review = result.review
-        if review.needs_review and review.evidence is not None:  # for the review sheet
+        if explain_dir and review.needs_review and review.evidence is not None:
             rgb = decode_image(data, options.max_pixels).rgb
-            write_bytes(explain_uri(output_root, uri), explain_png(rgb, review))
+            write_bytes(explain_uri(explain_dir, output_root, uri), explain_png(rgb, review))
         return Result(task.id, uri, checksum, review=review.without_evidence())
     except (SkucutError, ValueError) as exc:
         return Result(task.id, error=str(exc), permanent=True)

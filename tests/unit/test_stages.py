@@ -1,0 +1,31 @@
+"""Per-stage timing of the pipeline (skucut bench --stages)."""
+
+import time
+
+from skucut.pipeline import RemoveOptions, remove_bytes
+from skucut.stages import collect_stages, stage
+from tests.conftest import disc_image, png_bytes
+
+
+def test_nested_stages_are_exclusive_and_nothing_is_kept_without_a_collector():
+    with stage("outside"):  # no collector: nothing happens, nothing fails
+        pass
+    with collect_stages() as times, stage("outer"):
+        time.sleep(0.02)
+        with stage("inner"):
+            time.sleep(0.05)
+    assert set(times) == {"outer", "inner"}
+    assert 0.04 < times["inner"][0] < 0.5
+    assert 0.015 < times["outer"][0] < times["inner"][0]  # the inner time is not counted twice
+
+
+def test_every_stage_of_a_cutout_is_timed(tiny_model):
+    from PIL import Image
+
+    image, _ = disc_image(96)
+    data = png_bytes(Image.fromarray(image))
+    with collect_stages() as times:
+        remove_bytes(data, RemoveOptions(model=str(tiny_model), bg_color=(255, 255, 255)))
+    expected = {"decode", "model", "refine", "cleanup", "decontaminate", "compose", "encode"}
+    assert expected <= set(times)
+    assert all(wall >= 0 and cpu >= 0 for wall, cpu in times.values())

@@ -77,7 +77,9 @@ def test_item2_outputs_stay_inside_the_output_root(tmp_path, tiny_model, monkeyp
     failures = _failures(tmp_path / "run")
     assert [f["output"] for f in failures] == escapes
     assert all("inside the output folder" in f["error"] for f in failures)
-    assert set(tmp_path.rglob("*.png")) == {out / "good" / "one.png"}
+    # Nothing lands outside the output folder (the run keeps its review pictures in run/explain)
+    written = {p for p in tmp_path.rglob("*.png") if tmp_path / "run" / "explain" not in p.parents}
+    assert written == {out / "good" / "one.png"}
     # A glob reaching up the tree names outputs from its folder, not from the working one.
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")

@@ -221,7 +221,7 @@ def test_help_groups_commands_and_states_every_default():
             if action.option_strings and action.dest not in ("help", "output", "resume"):
                 assert "default" in (action.help or ""), (name, action.option_strings)
     text = skucut("remove", "--help").stdout.decode()
-    assert "{none,guided,fast,quality}" in text and "white-main, white-shadow" in text
+    assert "{learned,none,guided,fast,quality}" in text and "white-main, white-shadow" in text
     examples = text[text.index("\nexamples:\n") :]
     assert "--preset white-main" in examples and "--watch" in examples
 

@@ -11,9 +11,7 @@ import torch
 from torch import nn
 
 from skucut.modelcfg import METADATA_KEY, ModelCfg, set_metadata
-from skucut.models import create_model
-from skucut.train.checkpoint import load_checkpoint
-from skucut.train.ema import inference_weights
+from skucut.train.checkpoint import load_trained_model
 
 
 class _WithSigmoid(nn.Module):
@@ -23,14 +21,6 @@ class _WithSigmoid(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.model(x))
-
-
-def load_trained_model(ckpt_path: str | Path) -> tuple[nn.Module, ModelCfg]:
-    state = load_checkpoint(ckpt_path)
-    cfg = ModelCfg.from_json(state["model_cfg"])
-    model = create_model(cfg.arch, **cfg.arch_kwargs)
-    model.load_state_dict(inference_weights(state))
-    return model.eval(), cfg
 
 
 def export_onnx(

@@ -120,7 +120,7 @@ class AttackPredictor:
     ``budgets`` are L-infinity bounds in 1/255 steps of pixel intensity, one per severity."""
 
     def __init__(self, weights: str, segmenter, budgets=(1, 2, 4), steps: int = 10):
-        from skucut.export.onnx_export import load_trained_model
+        from skucut.train.checkpoint import load_trained_model
 
         self.model, cfg = load_trained_model(weights)
         seg = segmenter.cfg

@@ -58,3 +58,17 @@ def restore(
     for name, module in (modules or {}).items():
         module.load_state_dict(state[name])
     return state["step"], state["best_score"]
+
+
+def load_trained_model(ckpt_path: str | Path):
+    """(model in eval mode, its ModelCfg) from a checkpoint or a weights .pt: what export,
+    distillation and the adversarial benchmark all start from."""
+    from skucut.modelcfg import ModelCfg
+    from skucut.models import create_model
+    from skucut.train.ema import inference_weights
+
+    state = load_checkpoint(ckpt_path)
+    cfg = ModelCfg.from_json(state["model_cfg"])
+    model = create_model(cfg.arch, **cfg.arch_kwargs)
+    model.load_state_dict(inference_weights(state))
+    return model.eval(), cfg

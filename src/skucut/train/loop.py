@@ -89,7 +89,7 @@ def load_teacher(path: str, student_norm, device):
 
     The images are re-normalised to the teacher's own mean and std first (the encoders of the
     two may have been trained with different ones)."""
-    from skucut.export.onnx_export import load_trained_model
+    from skucut.train.checkpoint import load_trained_model
 
     teacher, cfg = load_trained_model(path)
     teacher = teacher.to(device).to(memory_format=torch.channels_last)

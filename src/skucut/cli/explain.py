@@ -54,7 +54,8 @@ def _weights(args) -> Path:
 
 
 def run(args) -> int:
-    from skucut.cli.remove import collect, one_line, read_regular_file
+    from skucut.cli._process import one_line, read_regular_file
+    from skucut.cli.remove import collect
     from skucut.io import decode_image
 
     items = collect(args.inputs)

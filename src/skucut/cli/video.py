@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from skucut.catalog import DEFAULT_MODEL
 from skucut.cli._common import fail
-from skucut.cli.remove import one_line
+from skucut.cli._process import one_line
 from skucut.compose import BG_FITS, SHADOWS
 from skucut.errors import SkucutError
 from skucut.pipeline import RemoveOptions

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from skucut.cli._common import fail
-from skucut.cli.remove import Tally, ordered_map, processor
+from skucut.cli._process import Tally, ordered_map, processor
 from skucut.io.decode import IMAGE_EXTS
 from skucut.pipeline import RemoveOptions
 

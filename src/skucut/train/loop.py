@@ -24,7 +24,14 @@ from skucut.data.composite import (
     objects_from_pairs,
 )
 from skucut.data.corrupted import with_corruptions
-from skucut.data.pairs import EvalPairs, TrainPairs, ignore_wearer, load_pairs
+from skucut.data.pairs import (
+    EvalPairs,
+    TrainPairs,
+    find_pairs,
+    ignore_wearer,
+    load_pair,
+    load_pairs,
+)
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
 from skucut.optimize.prune import prune_checkpoint
@@ -106,10 +113,16 @@ def load_teacher(path: str, student_norm, device):
     return probabilities
 
 
-def split_holdout(folder: str, pairs: list, cfg: TrainConfig) -> tuple[list, list]:
-    """(training pairs, held-out pairs) of one train folder: its last ``holdout[folder]``."""
+def split_holdout(folder: str, cfg: TrainConfig) -> tuple[list, list]:
+    """(training, held-out) (image, mask) paths of one train folder, its last
+    ``holdout[folder]`` pairs held out: each side decodes only its own photos."""
+    paths = find_pairs(folder)
     n = int(cfg.holdout.get(folder, 0))
-    return (pairs[:-n], pairs[-n:]) if n else (pairs, [])
+    return (paths[:-n], paths[-n:]) if n else (paths, [])
+
+
+def _load(paths: list, max_side: int) -> list:
+    return [load_pair(image, mask, max_side) for image, mask in paths]
 
 
 def training_pairs(cfg: TrainConfig) -> list:
@@ -124,7 +137,7 @@ def training_pairs(cfg: TrainConfig) -> list:
         raise ValueError("train_repeats needs one whole number >= 1 per train_dirs folder")
     pairs = []
     for folder, times in zip(cfg.train_dirs, repeats, strict=True):
-        loaded, _ = split_holdout(folder, load_pairs([folder], cfg.max_side), cfg)
+        loaded = _load(split_holdout(folder, cfg)[0], cfg.max_side)
         if folder in cfg.worn_dirs:
             loaded = [ignore_wearer(pair) for pair in loaded]
         pairs += loaded * times
@@ -309,9 +322,9 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     )
     val_sets = {Path(d).name: load_pairs([d], cfg.max_side) for d in cfg.val_dirs}
     for folder in cfg.holdout:
-        val_sets[f"{Path(folder).name}-holdout"] = split_holdout(
-            folder, load_pairs([folder], cfg.max_side), cfg
-        )[1]
+        val_sets[f"{Path(folder).name}-holdout"] = _load(
+            split_holdout(folder, cfg)[1], cfg.max_side
+        )
     val_loaders = {
         name: DataLoader(EvalPairs(pairs, cfg.input_size, mean, std), batch_size=16)
         for name, pairs in val_sets.items()

@@ -11,7 +11,7 @@ from skucut.data.composite import CompositeCfg, CompositePairs, Foreground  # no
 from skucut.data.pairs import load_pairs  # noqa: E402
 from skucut.models import create_model  # noqa: E402
 from skucut.train.config import TrainConfig  # noqa: E402
-from skucut.train.loop import load_init_weights, train  # noqa: E402
+from skucut.train.loop import load_init_weights, train, training_pairs  # noqa: E402
 from skucut.train.task import segmentation_step  # noqa: E402
 
 TINY = {"encoder": "efficientnet-lite0", "context": 16, "decoder": [8, 8, 8, 8], "edge": 4}
@@ -44,6 +44,25 @@ def test_parts_give_the_person_label_and_the_whole_person_stays_subject(tmp_path
     assert pair.mask[20, 30] == 255 and pair.mask[40, 30] == 255  # face and shirt: subject
     assert pair.person[20, 30] == 255 and pair.person[10, 30] == 255  # face, hair: person
     assert pair.person[40, 30] == 0 and pair.person[2, 2] == 0  # shirt, backdrop: not
+
+
+def test_photos_listed_as_no_person_teach_no_person_and_the_others_stay_unknown(tmp_path):
+    objects = tmp_path / "objects"
+    for sub in ("images", "masks"):
+        (objects / sub).mkdir(parents=True)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:24, 8:24], mask[7, 8:24] = 255, 128  # a subject with an unsure rim
+    for name in ("cherries", "rider"):
+        Image.fromarray(np.full((32, 32, 3), 200, np.uint8)).save(objects / f"images/{name}.jpg")
+        Image.fromarray(mask).save(objects / f"masks/{name}.png")
+    listed = tmp_path / "no-person.txt"
+    listed.write_text("# looked at by eye\nobjects/cherries\n\nother/rider  # another set\n")
+    cfg = TrainConfig(train_dirs=[str(objects)], no_person=str(listed), max_side=64)
+    pairs = {pair.name: pair for pair in training_pairs(cfg)}
+    cherries = pairs["cherries"].person
+    assert cherries[16, 16] == 0 and cherries[2, 2] == 0  # subject and backdrop: no person
+    assert cherries[7, 16] == 128  # where the mask is unsure, so is the person
+    assert pairs["rider"].person is None  # listed under another set: still unknown
 
 
 def test_a_composite_hand_is_subject_and_person_and_products_are_no_person():

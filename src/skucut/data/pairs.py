@@ -82,6 +82,18 @@ def load_pairs(roots: list[str | Path], max_side: int | None = None) -> list[Pai
     return [load_pair(i, m, max_side) for root in roots for i, m in find_pairs(root)]
 
 
+def read_name_list(path: str | Path) -> set[str]:
+    """The entries of a list file: one per line, blank lines and # comments skipped."""
+    lines = (line.split("#", 1)[0].strip() for line in Path(path).read_text().splitlines())
+    return {line for line in lines if line}
+
+
+def without_person(pair: Pair) -> Pair:
+    """``pair`` labelled "no person" wherever its mask is known (its subject shows none)."""
+    person = np.where(pair.mask == IGNORE, IGNORE, 0).astype(np.uint8)
+    return Pair(pair.name, pair.image, pair.mask, person)
+
+
 def ignore_wearer(pair: Pair, head_share: float = 0.13) -> Pair:
     """A whole-person mask made fit for product photos, where only the worn product is
     foreground: skin-coloured pixels and the head (top ``head_share`` of the person) become

@@ -62,6 +62,10 @@ class TrainConfig:
     # older recipes that treated people as background: their skin and head become "ignore"
     # (see ignore_wearer). Models with a person output keep people whole and learn the person.
     worn_dirs: list[str] = field(default_factory=list)
+    # A list (one SET_FOLDER/STEM per line, # comments) of training photos whose subject shows
+    # no person: the person output learns "no person" on all of it there (e.g.
+    # configs/splits/no-person.txt). Elsewhere it learns only from person labels.
+    no_person: str = ""
     # Synthetic product photos (skucut.data.composite): share of samples, and their sources.
     composite_weight: float = 0.0
     cutout_dirs: list[str] = field(default_factory=list)  # RGBA studio cutouts

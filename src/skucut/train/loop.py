@@ -31,6 +31,8 @@ from skucut.data.pairs import (
     ignore_wearer,
     load_pair,
     load_pairs,
+    read_name_list,
+    without_person,
 )
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
@@ -127,7 +129,8 @@ def _load(paths: list, max_side: int) -> list:
 
 def training_pairs(cfg: TrainConfig) -> list:
     """The real pairs of ``cfg.train_dirs`` (each repeated per ``train_repeats``) less the
-    held-out ones, people's skin and heads ignored in ``worn_dirs``."""
+    held-out ones, people's skin and heads ignored in ``worn_dirs``, the photos listed in
+    ``no_person`` labelled "no person"."""
     unknown = sorted(set(cfg.worn_dirs) - set(cfg.train_dirs))
     unknown += sorted(set(cfg.holdout) - set(cfg.train_dirs))
     if unknown:
@@ -135,11 +138,17 @@ def training_pairs(cfg: TrainConfig) -> list:
     repeats = cfg.train_repeats or [1] * len(cfg.train_dirs)
     if len(repeats) != len(cfg.train_dirs) or min(repeats, default=1) < 1:
         raise ValueError("train_repeats needs one whole number >= 1 per train_dirs folder")
+    no_person = read_name_list(cfg.no_person) if cfg.no_person else set()
     pairs = []
     for folder, times in zip(cfg.train_dirs, repeats, strict=True):
         loaded = _load(split_holdout(folder, cfg)[0], cfg.max_side)
         if folder in cfg.worn_dirs:
             loaded = [ignore_wearer(pair) for pair in loaded]
+        set_name = Path(folder).name
+        loaded = [
+            without_person(pair) if f"{set_name}/{pair.name}" in no_person else pair
+            for pair in loaded
+        ]
         pairs += loaded * times
     return pairs
 

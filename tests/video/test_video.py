@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 av = pytest.importorskip("av")
 
@@ -16,6 +17,7 @@ import skucut  # noqa: E402
 from skucut.errors import ImageTooLarge, InvalidVideo, VideoTooLong  # noqa: E402
 from skucut.pipeline import RemoveOptions  # noqa: E402
 from skucut.video import remove_video  # noqa: E402
+from skucut.video.run import ConstantRate  # noqa: E402
 from tests.video.clips import iou, read_rgba, write_clip  # noqa: E402
 
 
@@ -175,3 +177,51 @@ def test_missing_pyav_is_a_one_line_hint(monkeypatch, tmp_path):
     clip.write_bytes(b"x")
     with pytest.raises(VideoSupportMissing, match=r"pip install 'skucut\[video\]'"):
         remove_video(clip, tmp_path / "o.webm")
+
+
+def _clip(path, pts, size=(64, 48), rotation=0):
+    """An H.264 clip whose frame i has a white band i*3+3 px wide at the left, at the given
+    timestamps (1/25 s each), with a display rotation (a phone's upright clip)."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for i, p in enumerate(pts):
+            rgb = np.full((size[1], size[0], 3), 60, np.uint8)
+            rgb[:, : i * 3 + 3] = 255
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = p
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+
+
+def test_a_variable_rate_clip_keeps_its_timing(tmp_path):
+    # 10 frames, a stall of 10 frame times (the phone slowed down), 10 more frames.
+    _clip(tmp_path / "vfr.mp4", [*range(10), *range(20, 30)])
+    result = remove_video(tmp_path / "vfr.mp4", tmp_path / "grey.mp4", RemoveOptions(mask=True))
+    assert result.fps == pytest.approx(25) and result.frames == 30
+    assert result.seconds == pytest.approx(1.2)  # 20 frames in, over 1.2 s: 30 out at 25 fps
+    with av.open(str(tmp_path / "grey.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 30
+
+
+def test_frames_go_on_the_constant_rate_by_their_timestamps():
+    class Frames(list):
+        def write(self, rgb, alpha):
+            self.append(rgb)
+
+    sink = Frames()
+    timed = ConstantRate(sink, 25)
+    for name, seconds in (("a", 0.0), ("b", 0.04), ("c", 0.05), ("d", 0.16), ("e", None)):
+        timed.write(seconds, name, None)
+    # c shares b's slot (the first stands); d comes two slots late (b is held); e is next.
+    assert sink == ["a", "b", "b", "b", "d", "e"] and timed.written == 6
+
+
+def test_a_phone_clips_display_rotation_is_applied(tmp_path):
+    _clip(tmp_path / "phone.mp4", range(4), size=(64, 48), rotation=90)
+    result = remove_video(tmp_path / "phone.mp4", tmp_path / "frames", RemoveOptions(mask=True))
+    assert (result.width, result.height) == (48, 64)  # upright, as a player shows it
+    first = np.asarray(Image.open(sorted((tmp_path / "frames").iterdir())[0]))
+    assert first.shape[:2] == (64, 48)

@@ -2,7 +2,9 @@
 
 A manifest is CSV or JSONL with a ``path`` (or ``uri``) column; optional ``output`` (name
 relative to the output root) and any option of ``skucut remove`` (``preset``, ``bg_color``,
-``format``, ...) per item. Every item is checked before the run starts, by the rules its worker
+``format``, ...) per item. A manifest row may name a video: it is one item, cut by
+``skucut.video.remove_video`` into ``OUTPUT.webm`` (alpha), ``OUTPUT.mp4`` (a background or
+``mask``), or the video format its ``output`` names (``clip.mov``). Every item is checked before the run starts, by the rules its worker
 will apply: a bad row or an unusable file becomes a failed item with its reason and the rest of
 the run goes on; only several items writing one output stop the run (none is wronger).
 """
@@ -24,6 +26,9 @@ from pathlib import Path, PurePosixPath
 from skucut.batch.storage import file_key, is_local, join, list_images, read_bytes
 from skucut.io.decode import IMAGE_EXTS
 from skucut.pipeline import RemoveOptions
+from skucut.video.run import video_options
+from skucut.video.sink import EXTENSIONS as VIDEO_OUTPUT_EXTS
+from skucut.video.source import VIDEO_EXTS
 
 MANIFEST_EXTS = (".csv", ".jsonl")
 SOURCE_KEYS = ("path", "uri")
@@ -47,8 +52,19 @@ def item_options(base: dict, overrides: dict) -> RemoveOptions:
     return RemoveOptions.build(given.pop("preset", None), given.pop("preset_file", None), **given)
 
 
-def output_uri(root: str, output: str, options: RemoveOptions) -> str:
-    return join(root, f"{output}.{options.extension}")
+def is_video(source: str) -> bool:
+    return PurePosixPath(source).suffix.lower() in VIDEO_EXTS
+
+
+def output_uri(root: str, output: str, options: RemoveOptions, source: str = "") -> str:
+    """Where an item's output goes: the image format's extension, or a video's (the one its
+    output names, else .mp4 for an opaque result and .webm, which keeps alpha)."""
+    if not is_video(source):
+        return join(root, f"{output}.{options.extension}")
+    if PurePosixPath(output).suffix.lower() in VIDEO_OUTPUT_EXTS:
+        return join(root, output)
+    opaque = options.mask or options.bg_color is not None or bool(options.bg_image)
+    return join(root, f"{output}.{'mp4' if opaque else 'webm'}")
 
 
 def _has_magic(part: str) -> bool:
@@ -120,7 +136,7 @@ def _item_from_row(row: dict) -> Item:
     if unknown:
         known = ", ".join(sorted(OPTION_KEYS))
         raise ValueError(f"unknown column(s) {', '.join(unknown)}; known: path, output, {known}")
-    return Item(source, _without_image_ext(output), options)
+    return Item(source, output if is_video(source) else _without_image_ext(output), options)
 
 
 def _row_item(where: str, raw: dict | str) -> Item:
@@ -172,7 +188,10 @@ def _options(base: dict, overrides: dict, cache: dict) -> RemoveOptions:
 
 def _output_key(item: Item, base: dict, output_root: str, inputs: set, cache: dict) -> str:
     """The file the item's worker will write; ValueError when it must not."""
-    key = file_key(output_uri(output_root, item.output, _options(base, item.options, cache)))
+    options = _options(base, item.options, cache)
+    if is_video(item.source):
+        video_options(options)  # a preset that frames each picture on its own canvas cannot
+    key = file_key(output_uri(output_root, item.output, options, item.source))
     if key in inputs:
         raise ValueError(f"output {key} would overwrite an input; choose another output")
     return key

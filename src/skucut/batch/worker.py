@@ -8,17 +8,20 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
-from skucut.batch.items import item_options, output_uri
+from skucut.batch.items import is_video, item_options, output_uri
 from skucut.batch.state import Task
-from skucut.batch.storage import file_key, join, read_bytes, write_bytes
+from skucut.batch.storage import file_key, is_local, join, read_bytes, write_bytes
 from skucut.enhance import Enhancement
 from skucut.errors import SkucutError
 from skucut.explain import explain_png
 from skucut.io import decode_image
 from skucut.pipeline import load_segmenter, remove_bytes
 from skucut.review import Review
+from skucut.video.run import remove_video
 
 # The explain picture of each flagged image (skucut.explain), for the review sheet: in the run
 # folder (never among the outputs), under the output's own name (+ .png). Local runs only: a
@@ -94,13 +97,32 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+# A video is not reviewed frame by frame: its row says so rather than guess a confidence.
+VIDEO_REVIEW = Review(1.0, False, "video: not reviewed")
+
+
+def cut_video(source: str, uri: str, options) -> str:
+    """A video item: cut in a scratch folder (PyAV reads and writes files), then stored at
+    ``uri`` in one write, like an image; returns the checksum."""
+    with tempfile.TemporaryDirectory(prefix="skucut-video-") as scratch:
+        local = source.removeprefix("file://") if is_local(source) else None
+        if local is None:
+            local = str(Path(scratch) / f"in{PurePosixPath(source).suffix}")
+            Path(local).write_bytes(read_bytes(source))
+        out = Path(scratch) / f"out{PurePosixPath(uri).suffix}"
+        remove_video(local, out, options)
+        return write_bytes(uri, out.read_bytes())
+
+
 def process(task: Task, base: dict, output_root: str, explain_dir: str | None = None) -> Result:
     try:
         options = item_options(base, task.options)
-        uri = output_uri(output_root, task.output, options)
+        uri = output_uri(output_root, task.output, options, task.source)
         # Checked again here: a preset file edited before --resume can change the extension.
         if file_key(uri) == file_key(task.source):
             raise ValueError(f"output {uri} would overwrite its input")
+        if is_video(task.source):
+            return Result(task.id, uri, cut_video(task.source, uri, options), review=VIDEO_REVIEW)
         data = read_bytes(task.source)
         result = remove_bytes(data, options)
         checksum = write_bytes(uri, result.data)

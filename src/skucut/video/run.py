@@ -31,13 +31,36 @@ PER_FRAME_GEOMETRY = {"trim": False, "canvas": None, "upscale": "off"}
 class VideoResult:
     output: Path
     kind: str  # webm | mov | webp | mp4 | png
-    frames: int
+    frames: int  # written, at the output's constant rate
     fps: float
     seconds: float
     width: int
     height: int
     audio: bool  # the sound was carried over
     wall_s: float
+
+
+class ConstantRate:
+    """A sink's writer that puts frames on the output's constant rate by their timestamps: a
+    variable-rate clip (phones record them) keeps its length and stays in step with its
+    sound. A frame that comes late is preceded by the one before it, held over the gap; of
+    two frames in one slot the first stands. Frames without a timestamp (a folder of frames)
+    take the next slot."""
+
+    def __init__(self, sink, fps: float):
+        self.sink, self.fps = sink, float(fps)
+        self.written, self._last = 0, None
+
+    def write(self, time: float | None, rgb: np.ndarray, alpha: np.ndarray | None) -> None:
+        due = self.written if time is None else round(time * self.fps)
+        if due < self.written:
+            return
+        while self._last is not None and self.written < due:
+            self.sink.write(*self._last)
+            self.written += 1
+        self.sink.write(rgb, alpha)
+        self._last = (rgb, alpha)
+        self.written += 1
 
 
 def video_options(options: RemoveOptions) -> RemoveOptions:
@@ -80,18 +103,16 @@ def remove_video(
         audio_rate = video.audio.rate if video.audio is not None else None
         size = (video.width, video.height)
         sink = open_sink(output, size, video.fps, transparent, audio_rate, options.quality)
+        timed = ConstantRate(sink, video.fps)
         median = TemporalMedian() if smooth else None
-        frames = 0
 
         def write(frame: Frame, alpha: np.ndarray) -> None:
-            nonlocal frames
             if options.mask:  # the alpha as a grey picture
-                sink.write(_grey(alpha), None)
+                timed.write(frame.time, _grey(alpha), None)
             else:
-                sink.write(*finish(frame.rgb, alpha, options))
-            frames += 1
+                timed.write(frame.time, *finish(frame.rgb, alpha, options))
             if progress:
-                progress(frames, video.frame_count)
+                progress(timed.written, video.frame_count)
 
         try:
             # Sound is decoded only when the output keeps it.
@@ -114,9 +135,9 @@ def remove_video(
         return VideoResult(
             output,
             kind,
-            frames,
+            timed.written,
             float(video.fps),
-            frames / float(video.fps),
+            timed.written / float(video.fps),
             video.width,
             video.height,
             getattr(sink, "audio", None) is not None,

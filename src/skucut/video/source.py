@@ -36,6 +36,7 @@ class Frame:
     index: int
     rgb: np.ndarray  # HxWx3 uint8
     alpha: np.ndarray | None = None  # the input's own alpha (a frame folder of RGBA PNGs)
+    time: float | None = None  # seconds from the first frame (a video's timestamps)
 
 
 class VideoSource:
@@ -121,7 +122,7 @@ class FolderSource(VideoSource):
 class ContainerSource(VideoSource):
     def __init__(self, path: Path, limits: Limits):
         av = require_av()
-        self.name, self.limits, self._av = path.name, limits, av
+        self.path, self.name, self.limits, self._av = path, path.name, limits, av
         try:
             self.container = av.open(str(path), "r")
         except (av.error.FFmpegError, UnicodeDecodeError) as exc:
@@ -139,15 +140,26 @@ class ContainerSource(VideoSource):
         self.stream = streams.video[0]
         self.stream.thread_type = "AUTO"  # frame threads: decoding is not the bottleneck then
         context = self.stream.codec_context
-        self.width, self.height = context.width, context.height
-        if not self.width or not self.height:
+        self.coded_size = (context.width, context.height)
+        if not context.width or not context.height:
             raise InvalidVideo(f"{self.name}: the video stream has no picture size")
+        # A phone stores an upright clip as coded landscape frames plus a display rotation:
+        # frames are turned as they are decoded, so the cutout is upright like the clip.
+        self.turns = round(self._display_rotation() / 90) % 4
+        self.width, self.height = self.coded_size[:: -1 if self.turns % 2 else 1]
         check_size(self.width, self.height, self.limits.max_pixels)
         rate = self.stream.average_rate or self.stream.guessed_rate or self.stream.base_rate
+        base = self.stream.guessed_rate
+        # A variable frame rate (a phone that slowed down in the dark): the output runs at the
+        # rate every timestamp fits (FFmpeg's guess), not the average, and frames are put on
+        # it by their timestamps (video.run.ConstantRate), so motion keeps its real timing.
+        variable = bool(rate and base and abs(base / rate - 1) > 0.01 and 0 < base <= 120)
+        if variable:
+            rate = base
         if not rate or rate <= 0 or rate > 1000:
             raise InvalidVideo(f"{self.name}: no usable frame rate ({rate})")
         self.fps = Fraction(rate).limit_denominator(1001)
-        declared = self.stream.frames or None
+        declared = None if variable else self.stream.frames or None
         if declared is None and self.container.duration:
             declared = round(self.container.duration / 1_000_000 * float(self.fps)) or None
         self.frame_count = declared
@@ -158,13 +170,27 @@ class ContainerSource(VideoSource):
             )
         self.audio = streams.audio[0] if streams.audio else None
 
+    def _display_rotation(self) -> int:
+        """The display rotation (degrees counter-clockwise) of the first frame, read from a
+        second opening of the file so that reading frames still starts at the beginning."""
+        av = self._av
+        try:
+            with av.open(str(self.path), "r") as probe:
+                frames = probe.decode(probe.streams.video[0])
+                try:
+                    return next(frames).rotation or 0
+                finally:
+                    frames.close()
+        except (av.error.FFmpegError, StopIteration):
+            return 0  # a damaged first frame is reported by frames(), in its own words
+
     def frames(self, on_audio=None) -> Iterator[Frame]:
         """Decoded frames in order; ``on_audio(frame)`` gets the audio frames as they come
         (interleaved, so they never pile up)."""
         av = self._av
         streams = [self.stream] + ([self.audio] if self.audio is not None and on_audio else [])
         budget = _frame_budget(self.fps, self.limits)
-        index = 0
+        index, start = 0, None
         try:
             for packet in self.container.demux(*streams):
                 for decoded in packet.decode():
@@ -176,7 +202,10 @@ class ContainerSource(VideoSource):
                             f"{self.name}: more than {budget} frames, over the "
                             f"{self.limits.max_seconds:g} s limit"
                         )
-                    yield Frame(index, self._rgb(decoded, index))
+                    if start is None:
+                        start = decoded.time or 0.0
+                    seconds = None if decoded.time is None else decoded.time - start
+                    yield Frame(index, self._rgb(decoded, index), time=seconds)
                     index += 1
         except av.error.FFmpegError as exc:
             raise InvalidVideo(
@@ -191,13 +220,13 @@ class ContainerSource(VideoSource):
             raise InvalidVideo(f"{self.name}: truncated, {index} of {declared} frames decoded")
 
     def _rgb(self, frame, index: int) -> np.ndarray:
-        if (frame.width, frame.height) != (self.width, self.height):
+        if (frame.width, frame.height) != self.coded_size:
             raise InvalidVideo(
                 f"{self.name}: frame {index + 1} is {frame.width}x{frame.height}, the video "
-                f"{self.width}x{self.height}; size changes are not supported"
+                f"{self.coded_size[0]}x{self.coded_size[1]}; size changes are not supported"
             )
-        # (A display rotation a phone may store is not applied: frames come as coded.)
-        return frame.to_ndarray(format="rgb24")
+        rgb = frame.to_ndarray(format="rgb24")
+        return np.ascontiguousarray(np.rot90(rgb, self.turns)) if self.turns else rgb
 
     def close(self) -> None:
         self.container.close()

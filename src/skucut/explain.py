@@ -114,3 +114,16 @@ def explain_png(rgb: np.ndarray, review: Review, alpha: np.ndarray | None = None
     if not ok:
         raise ValueError("could not encode the explain picture")
     return data.tobytes()
+
+
+def uncertainty_png(review: Review) -> bytes:
+    """The model's uncertainty over the whole photo, stretched to its working size (white =
+    unsure), as a grey PNG: the page's editor lays it over the cutout so the brush goes
+    there first."""
+    if review.evidence is None:
+        raise ValueError("this review kept no maps to draw")
+    heat = np.round(uncertainty(review.evidence.subject) * 255).astype(np.uint8)
+    ok, data = cv2.imencode(".png", heat)
+    if not ok:
+        raise ValueError("could not encode the uncertainty map")
+    return data.tobytes()

@@ -106,14 +106,14 @@ def pixel(page, x, y, sel=".card .after"):
 def edit(page, name="coffee.jpg"):
     """Open the editor (it opens once the original is decoded)."""
     page.get_by_role("button", name=f"Edit {name}").click()
-    page.wait_for_selector("dialog#editor[open] #editor-stage canvas")
+    page.wait_for_selector("dialog#editor[open] #editor-stage canvas.editing")
 
 
 def brush(page, points, mode="Erase"):
     """One stroke through image points of the cutout being edited."""
     page.get_by_role("button", name=mode, exact=True).click()
-    box = page.locator("#editor-stage canvas").bounding_box()
-    width, height = page.evaluate(SIZE, "#editor-stage canvas")
+    box = page.locator("#editor-stage canvas.editing").bounding_box()
+    width, height = page.evaluate(SIZE, "#editor-stage canvas.editing")
     screen = [(box["x"] + x * box["width"] / width, box["y"] + y * box["height"] / height)
               for x, y in points]  # fmt: skip
     page.mouse.move(*screen[0])
@@ -215,6 +215,33 @@ def test_the_brush_edits_alpha_and_undo_restores_it(page):
     assert np.abs(np.subtract(restored[:3], photo)).max() <= 3
     page.get_by_role("button", name="Done").click()
     assert page.get_by_role("button", name="Send correction coffee.jpg").is_visible()
+
+
+UNSURE_SHARE = """() => {
+  const map = document.querySelector('#editor-stage canvas.unsure-map');
+  const data = map.getContext('2d').getImageData(0, 0, map.width, map.height).data;
+  let red = 0;
+  for (let i = 3; i < data.length; i += 4) red += data[i] > 0;
+  return red / (map.width * map.height);
+}"""
+
+
+def test_the_editor_shows_where_the_model_was_unsure(page):
+    shown(page)
+    with page.expect_response("**/v1/remove?**uncertainty=true**"):
+        edit(page)
+    overlay = page.locator("#editor-stage canvas.unsure-map")
+    overlay.wait_for()
+    share = page.evaluate(UNSURE_SHARE)
+    assert 0.001 < share < 0.3, share  # a band along the outline, not the whole photo
+    box, stage = overlay.bounding_box(), page.locator("#editor-stage").bounding_box()
+    assert box["width"] == pytest.approx(stage["width"], abs=1)  # stretched over the photo
+    if os.environ.get("SKUCUT_SCREENSHOT"):
+        page.screenshot(path=os.environ["SKUCUT_SCREENSHOT"])
+    page.get_by_label("Unsure areas").uncheck()
+    assert overlay.is_hidden()
+    page.get_by_role("button", name="Done").click()
+    assert page.locator("#editor-stage canvas.unsure-map").count() == 0
 
 
 def test_download_all_packs_exactly_what_is_shown(page):

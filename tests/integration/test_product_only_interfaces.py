@@ -138,3 +138,32 @@ def test_http_product_only_explain_and_reasons(person_model, tiny_model, hand):
         )
         assert refused.status_code == 422
         assert "no person map" in refused.json()["detail"]
+
+
+def test_http_uncertainty_map_is_the_models_own(tiny_model, hand):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from skucut.explain import uncertainty
+    from skucut.pipeline import load_segmenter
+    from skucut.serve import ServeSettings, create_app
+
+    photo, _, _ = hand
+    rgb = np.asarray(Image.open(photo).convert("RGB"))
+    expected = np.round(uncertainty(load_segmenter(str(tiny_model)).maps(rgb)["subject"]) * 255)
+    with TestClient(create_app(ServeSettings(models=(str(tiny_model),)))) as client:
+        files = {"file": ("hand.png", photo.read_bytes(), "image/png")}
+        answer = client.post(
+            "/v1/remove", params={"model": str(tiny_model), "uncertainty": "true"}, files=files
+        )
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+        heat = np.asarray(Image.open(io.BytesIO(answer.content)))
+        assert heat.ndim == 2 and heat.shape == expected.shape
+        assert np.abs(heat.astype(int) - expected).max() <= 1 and heat.max() > heat.min()
+        batch = client.post(
+            "/v1/remove/batch",
+            params={"model": str(tiny_model), "uncertainty": "true"},
+            files=[("files", ("hand.png", photo.read_bytes(), "image/png"))],
+        )
+        names = set(zipfile.ZipFile(io.BytesIO(batch.content)).namelist())
+        assert names == {"hand.png", "uncertainty/hand.png", "report.json"}

@@ -29,7 +29,7 @@ from starlette.datastructures import FormData
 
 from skucut._version import __version__
 from skucut.errors import SkucutError
-from skucut.explain import explain_png
+from skucut.explain import explain_png, uncertainty_png
 from skucut.io import decode_image
 from skucut.pipeline import RemoveOptions, encode, render
 from skucut.presets import BUILTIN
@@ -115,15 +115,17 @@ class Background:
 @dataclasses.dataclass(frozen=True)
 class RequestOptions(RemoveOptions):
     """RemoveOptions plus what only an HTTP answer has: ``explain`` (the explain picture
-    answers /v1/remove instead of the cutout; /v1/remove/batch adds explain/NAME.png)."""
+    answers /v1/remove instead of the cutout; /v1/remove/batch adds explain/NAME.png) and
+    ``uncertainty`` (the uncertainty map answers instead: the page's editor shows it)."""
 
     explain: bool = False
+    uncertainty: bool = False
 
 
 class Answer(NamedTuple):
     data: bytes  # the encoded result
     review: Review  # without its maps
-    picture: bytes | None  # the explain picture (PNG), when asked for
+    picture: bytes | None  # the explain picture or uncertainty map (PNG), when asked for
 
 
 def process(
@@ -143,7 +145,11 @@ def process(
         checkpoint()
         pixels, alpha, review = render(decoded, options, backdrop, checkpoint)
         checkpoint()
-        picture = explain_png(decoded.rgb, review) if getattr(options, "explain", False) else None
+        picture = None
+        if getattr(options, "uncertainty", False):
+            picture = uncertainty_png(review)
+        elif getattr(options, "explain", False):
+            picture = explain_png(decoded.rgb, review)
         return Answer(encode(pixels, alpha, options), review.without_evidence(), picture)
     except SkucutError as exc:
         raise ApiError.of(exc) from None
@@ -154,7 +160,8 @@ def add_to_zip(archive: zipfile.ZipFile, name: str, *job) -> Review:
     result = process(*job)
     archive.writestr(name, result.data)
     if result.picture is not None:
-        archive.writestr(f"explain/{name.rsplit('.', 1)[0]}.png", result.picture)
+        folder = "uncertainty" if getattr(job[1], "uncertainty", False) else "explain"
+        archive.writestr(f"{folder}/{name.rsplit('.', 1)[0]}.png", result.picture)
     return result.review
 
 

@@ -26,6 +26,11 @@ class Options(BaseModel):
         description="answer the explain picture (PNG: outline, unsure areas, person map, "
         "parts kept or dropped) instead of the cutout; in a batch, add explain/NAME.png",
     )
+    uncertainty: bool | None = Field(
+        None,
+        description="answer the model's uncertainty map instead of the cutout (grey PNG at "
+        "the model's working size, stretched over the whole photo; white = unsure)",
+    )
     enhance: str | None = Field(
         None,
         description="photo enhancement measured on the backdrop: auto, off, or a comma list of "

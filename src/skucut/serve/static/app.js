@@ -130,6 +130,22 @@ async function fetchCutout(entry) {
   entry.touched = null;
   entry.sent = false;
   hideExplain(entry);  // drawn for the old cutout
+  entry.unsureMap?.close();
+  entry.unsureMap = null;
+}
+
+/** The model's uncertainty map for the cutout the card shows, for the editor: once per cutout. */
+async function unsureMap(entry) {
+  if (!entry.unsureMap) {
+    const params = cutoutParams();
+    params.set("uncertainty", "true");
+    const body = new FormData();
+    body.append("file", entry.file);
+    const response = await fetch(`/v1/remove?${params}`, { method: "POST", body, headers: authHeaders() });
+    if (!response.ok) throw new Error(await errorText(response));
+    entry.unsureMap = await createImageBitmap(await response.blob());
+  }
+  return entry.unsureMap;
 }
 
 // ---- explain pictures ---------------------------------------------------------------------
@@ -490,6 +506,7 @@ const editor = new Editor({
   background: showBackground,
   decode,
   changed: (entry) => { render(entry); updateSend(entry); },
+  unsure: unsureMap,
 });
 
 function imageFiles(transfer) {

@@ -53,6 +53,28 @@ function paintSegment(target, stroke, a, b) {
   cutout.drawImage(scratch.canvas, x, y, w, h, x, y, w, h);
 }
 
+/** The model's uncertainty map (grey, white = unsure) as a see-through layer of magenta
+ * stripes: stripes never pass for the product's own colour (a red layer on a red saucer
+ * would), and faint doubt stays clear so the few places worth a look stand out. */
+function unsureLayer(map, width, height) {
+  const canvas = canvasOf(width, height);
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(map, 0, 0, width, height);
+  const pixels = ctx.getImageData(0, 0, width, height);
+  const data = pixels.data;
+  const period = Math.max(6, Math.round(Math.max(width, height) / 120));
+  for (let i = 0, p = 0; i < data.length; i += 4, p++) {
+    const x = p % width, y = (p - x) / width;
+    const stripe = (x + y) % period < period / 2;
+    const unsure = data[i];
+    data[i] = 255; data[i + 1] = 0; data[i + 2] = 255;
+    data[i + 3] = unsure < 40 || !stripe ? 0 : Math.round(90 + unsure * 0.6);
+  }
+  ctx.putImageData(pixels, 0, 0);
+  canvas.classList.add("unsure-map");
+  return canvas;
+}
+
 function paintStroke(target, stroke) {
   const points = stroke.points;
   paintSegment(target, stroke, points[0], points[0]);
@@ -60,7 +82,8 @@ function paintStroke(target, stroke) {
 }
 
 export class Editor {
-  /** hooks: {background(stage), decode(file) -> ImageBitmap|null, changed(entry)} */
+  /** hooks: {background(stage), decode(file) -> ImageBitmap|null, changed(entry),
+   *  unsure(entry) -> ImageBitmap (the model's uncertainty map)} */
   constructor(hooks) {
     this.hooks = hooks;
     this.dialog = $("editor");
@@ -96,6 +119,25 @@ export class Editor {
     this.dialog.showModal();
     this.fit();
     this.updateButtons();
+    this.showUnsure(entry);
+  }
+
+  /** Lays the uncertainty map over the cutout (stretched to it, as the model saw the photo);
+   * the editor works without it if it cannot be fetched. */
+  async showUnsure(entry) {
+    let map;
+    try {
+      map = await this.hooks.unsure(entry);
+    } catch {
+      return;
+    }
+    if (this.entry !== entry || !map) return;  // closed meanwhile
+    // Stripes are drawn at most 1600 px wide: the layer is stretched over the photo anyway.
+    const { width, height } = entry.cutout.canvas;
+    const scale = Math.min(1, 1600 / Math.max(width, height));
+    this.unsure = unsureLayer(map, Math.round(width * scale), Math.round(height * scale));
+    this.unsure.hidden = !$("show-unsure").checked;
+    entry.cutout.canvas.after(this.unsure);
   }
 
   close() {
@@ -104,7 +146,8 @@ export class Editor {
     if (this.target.original !== base) this.target.original.close();  // decoded per session
     canvas.classList.remove("editing");
     canvas.remove();
-    this.entry = this.target = null;
+    this.unsure?.remove();
+    this.entry = this.target = this.unsure = null;
     if (this.dialog.open) this.dialog.close();
   }
 
@@ -226,6 +269,9 @@ export class Editor {
     $("zoom-out").addEventListener("click", () => this.setZoom(this.zoom / ZOOM_STEP));
     $("zoom-fit").addEventListener("click", () => this.fit());
     $("editor-done").addEventListener("click", () => this.close());
+    $("show-unsure").addEventListener("change", (e) => {
+      if (this.unsure) this.unsure.hidden = !e.target.checked;
+    });
     this.dialog.addEventListener("close", () => this.close());
     this.dialog.addEventListener("keydown", (e) => this.onKey(e));
   }

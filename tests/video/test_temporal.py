@@ -54,3 +54,29 @@ def test_short_videos():
     frames = [backdrop(0)]
     assert len(run(frames, [np.zeros((120, 160), np.uint8)])) == 1
     assert len(run(frames * 2, [np.zeros((120, 160), np.uint8)] * 2)) == 2
+
+
+def test_a_still_soft_edge_stops_wobbling_and_a_real_change_comes_through():
+    frames = [backdrop(i) for i in range(8)]
+    wobble = [0, 20, -20, 20, -20, 20, -20, 20]  # the soft edge's alpha, frame by frame
+    alphas = [np.full((120, 160), 128 + w, np.uint8) for w in wobble]
+    alphas[6] = alphas[6].copy()
+    alphas[6][:, :80] = 250  # the model becomes sure of the left half, to the end
+    alphas[7] = alphas[7].copy()
+    alphas[7][:, :80] = 250
+    out = run(frames, alphas)
+    assert all((o[:, 80:] == 128).all() for o in out)  # held: no wobble at all
+    assert (out[7][:, :80] == 250).all()  # a change larger than the wobble is not held
+
+
+def test_a_slow_change_of_picture_is_not_held_forever():
+    frames, alphas = [], []
+    for t in range(12):
+        rgb = backdrop(t).astype(np.int16)
+        rgb[:, :80] += 4 * t  # the left half brightens 4 levels a frame: too little to see at once
+        frames.append(np.clip(rgb, 0, 255).astype(np.uint8))
+        alpha = np.zeros((120, 160), np.uint8)
+        alpha[:, :80] = min(255, 8 * t)  # and the model's alpha rises with it
+        alphas.append(alpha)
+    out = run(frames, alphas)
+    assert out[-1][60, 40] >= 8 * 8  # followed, one step behind at most a few frames

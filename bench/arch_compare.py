@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from skucut.models import create_model
-from skucut.optimize.cost import gflops, param_count
+from skucut.models.cost import gflops, param_count
 from skucut.optimize.ladder import session_ms
 from skucut.runtime.session import create_session
 

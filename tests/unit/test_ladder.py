@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 def test_onnx_cost_matches_torch(tiny_model):
     from skucut.export.onnx_export import load_trained_model
-    from skucut.optimize.cost import gflops
+    from skucut.models.cost import gflops
 
     model, _ = load_trained_model(tiny_model.parent / "run" / "best.pt")
     for side in (32, 64):

@@ -8,12 +8,12 @@ torch = pytest.importorskip("torch")
 from skucut.cli import main  # noqa: E402
 from skucut.export.onnx_export import export_onnx  # noqa: E402
 from skucut.modelcfg import ModelCfg  # noqa: E402
+from skucut.models.cost import gflops, param_count  # noqa: E402
 from skucut.models.unet import UNet  # noqa: E402
-from skucut.optimize.cost import gflops, param_count  # noqa: E402
-from skucut.optimize.prune import blocks, prune_to_flops, prune_unet  # noqa: E402
 from skucut.train.checkpoint import load_checkpoint  # noqa: E402
 from skucut.train.config import TrainConfig  # noqa: E402
 from skucut.train.loop import train  # noqa: E402
+from skucut.train.prune import blocks, prune_to_flops, prune_unet  # noqa: E402
 
 
 def _trained_looking(seed=0) -> UNet:

@@ -157,10 +157,10 @@ def run_prune(args) -> int:
     import yaml
 
     from skucut.modelcfg import ModelCfg
-    from skucut.optimize.prune import prune_checkpoint, pruning_report
     from skucut.train.checkpoint import load_checkpoint
     from skucut.train.config import TrainConfig
     from skucut.train.loop import train
+    from skucut.train.prune import prune_checkpoint, pruning_report
 
     state = load_checkpoint(args.checkpoint)
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig(**state["config"])

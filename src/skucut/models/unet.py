@@ -33,7 +33,7 @@ class UNet(nn.Module):
 
     ``channels`` overrides the widths block by block: one ``[mid, out]`` pair per double conv,
     the ``depth + 1`` down blocks first, then the ``depth`` up blocks. Channel pruning
-    (``skucut.optimize.prune``) writes it; by default it follows from ``base``.
+    (``skucut.train.prune``) writes it; by default it follows from ``base``.
     """
 
     def __init__(

@@ -88,7 +88,7 @@ class TrainConfig:
     distill_weight: float = 0.0
     # The person output's loss (BCE + dice where the person is labelled) beside the subject's.
     person_weight: float = 1.0
-    # Structured channel pruning (skucut.optimize.prune) of the init_from weights to this share
+    # Structured channel pruning (skucut.train.prune) of the init_from weights to this share
     # of their FLOPs before training, which then fine-tunes the narrower net (0 = off).
     prune_flops: float = 0.0
     # Augmentation strengths: AugmentCfg fields to change, e.g. {rotate_deg: 20, brightness:

@@ -36,12 +36,12 @@ from skucut.data.pairs import (
 )
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
-from skucut.optimize.prune import prune_checkpoint
 from skucut.train.adversarial import create_adversary
 from skucut.train.checkpoint import load_checkpoint
 from skucut.train.config import TrainConfig, strict_config
 from skucut.train.ema import inference_weights
 from skucut.train.gan import create_gan
+from skucut.train.prune import prune_checkpoint
 from skucut.train.steps import StepLoop
 from skucut.train.task import segmentation_step
 

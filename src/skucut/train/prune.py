@@ -15,8 +15,8 @@ from torch import nn
 
 from skucut.modelcfg import ModelCfg
 from skucut.models import create_model
+from skucut.models.cost import gflops, param_count
 from skucut.models.unet import UNet
-from skucut.optimize.cost import gflops, param_count
 from skucut.train.ema import inference_weights
 
 MULTIPLE = 8

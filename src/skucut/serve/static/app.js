@@ -136,19 +136,22 @@ async function fetchCutout(entry) {
 
 /** The model's uncertainty map for the cutout the card shows, for the editor: once per cutout. */
 async function unsureMap(entry) {
-  if (!entry.unsureMap) {
-    const params = cutoutParams();
-    params.set("uncertainty", "true");
-    const body = new FormData();
-    body.append("file", entry.file);
-    const response = await fetch(`/v1/remove?${params}`, { method: "POST", body, headers: authHeaders() });
-    if (!response.ok) throw new Error(await errorText(response));
-    entry.unsureMap = await createImageBitmap(await response.blob());
-  }
+  entry.unsureMap ??= await createImageBitmap(await pictureOf(entry, "uncertainty"));
   return entry.unsureMap;
 }
 
 // ---- explain pictures ---------------------------------------------------------------------
+
+/** What /v1/remove answers for the card's photo and options with ``flag=true`` (a picture). */
+async function pictureOf(entry, flag) {
+  const params = cutoutParams();
+  params.set(flag, "true");
+  const body = new FormData();
+  body.append("file", entry.file);
+  const response = await fetch(`/v1/remove?${params}`, { method: "POST", body, headers: authHeaders() });
+  if (!response.ok) throw new Error(await errorText(response));
+  return response.blob();
+}
 
 /** What the model saw, for the cutout the card shows: fetched once per cutout, on request. */
 async function toggleExplain(entry) {
@@ -159,13 +162,7 @@ async function toggleExplain(entry) {
   if (!entry.explainUrl) {
     button.disabled = true;
     try {
-      const params = cutoutParams();
-      params.set("explain", "true");
-      const body = new FormData();
-      body.append("file", entry.file);
-      const response = await fetch(`/v1/remove?${params}`, { method: "POST", body, headers: authHeaders() });
-      if (!response.ok) throw new Error(await errorText(response));
-      entry.explainUrl = URL.createObjectURL(await response.blob());
+      entry.explainUrl = URL.createObjectURL(await pictureOf(entry, "explain"));
     } catch (error) {
       entry.card.querySelector(".error").textContent = `explain: ${error.message}`;
       button.setAttribute("aria-pressed", "false");

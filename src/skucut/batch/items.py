@@ -4,9 +4,10 @@ A manifest is CSV or JSONL with a ``path`` (or ``uri``) column; optional ``outpu
 relative to the output root) and any option of ``skucut remove`` (``preset``, ``bg_color``,
 ``format``, ...) per item. A manifest row may name a video: it is one item, cut by
 ``skucut.video.remove_video`` into ``OUTPUT.webm`` (alpha), ``OUTPUT.mp4`` (a background or
-``mask``), or the video format its ``output`` names (``clip.mov``). Every item is checked before the run starts, by the rules its worker
-will apply: a bad row or an unusable file becomes a failed item with its reason and the rest of
-the run goes on; only several items writing one output stop the run (none is wronger).
+``mask``), or the video format its ``output`` names (``clip.mov``). Every item is checked
+before the run starts, by the rules its worker will apply: a bad row or an unusable file
+becomes a failed item with its reason and the rest of the run goes on; only several items
+writing one output stop the run (none is wronger).
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ def _output_key(item: Item, base: dict, output_root: str, inputs: set, cache: di
     """The file the item's worker will write; ValueError when it must not."""
     options = _options(base, item.options, cache)
     if is_video(item.source):
-        video_options(options)  # a preset that frames each picture on its own canvas cannot
+        video_options(options)  # refuses options that frame each picture on its own canvas
     key = file_key(output_uri(output_root, item.output, options, item.source))
     if key in inputs:
         raise ValueError(f"output {key} would overwrite an input; choose another output")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from skucut.cli._common import fail
 
 
@@ -91,14 +89,12 @@ def run_pack(args) -> int:
 
 def run_pseudo(args) -> int:
     from skucut.catalog import resolve_model
+    from skucut.data.pairs import read_name_list
     from skucut.data.pseudo import pseudo_label
     from skucut.errors import SkucutError
 
     try:
-        exclude = []
-        if args.exclude:
-            lines = Path(args.exclude).read_text().splitlines()
-            exclude = [line.strip() for line in lines if line.strip()]
+        exclude = sorted(read_name_list(args.exclude)) if args.exclude else []
         report = pseudo_label(
             resolve_model(args.model),
             args.photos,

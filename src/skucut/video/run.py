@@ -51,8 +51,8 @@ class ConstantRate:
         self.sink, self.fps = sink, float(fps)
         self.written, self._last = 0, None
 
-    def write(self, time: float | None, rgb: np.ndarray, alpha: np.ndarray | None) -> None:
-        due = self.written if time is None else round(time * self.fps)
+    def write(self, seconds: float | None, rgb: np.ndarray, alpha: np.ndarray | None) -> None:
+        due = self.written if seconds is None else round(seconds * self.fps)
         if due < self.written:
             return
         while self._last is not None and self.written < due:

@@ -90,3 +90,22 @@ def test_mixed_samples_follow_the_weight(tmp_path):
     assert 80 <= synthetic <= 160  # ~30% of 400
     sample = next(mixed[k] for k in range(400) if mixed[k]["image"] is not None)
     assert sample["image"].shape == (3, 32, 32) and sample["target"].shape == (1, 32, 32)
+
+
+def test_a_textured_hard_negative_is_the_products_colour_with_the_photos_texture(tmp_path):
+    cut, _ = _cutout_folder(tmp_path)
+    stripes = np.zeros((80, 80, 3), np.uint8)
+    stripes[:, ::8] = 255  # a texture: white lines on black
+    (tmp_path / "tex").mkdir()
+    Image.fromarray(stripes).save(tmp_path / "tex" / "t.png")
+    cfg = CompositeCfg(
+        p_blur=0, p_noise=0, p_jpeg=0, p_letterbox=0, max_objects=1, p_contact_shadow=0,
+        p_cast_shadow=0, p_hard_negative=1.0, p_hard_texture=1.0,
+    )  # fmt: skip
+    pairs = CompositePairs(load_cutouts([cut]), load_backgrounds([tmp_path / "tex"]), 96, 1, cfg)
+    for k in range(4):
+        image, label, _ = pairs.sample(k)
+        backdrop = image[label == 0].astype(int)
+        assert backdrop.std(axis=0).max() > 20  # textured, not a plain sweep
+        lit = backdrop[backdrop.sum(axis=1) > 60]
+        assert np.median(lit[:, 0] - lit[:, 2]) > 40  # in the red product's colour

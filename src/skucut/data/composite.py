@@ -72,6 +72,10 @@ class CompositeCfg:
     p_badge: float = 0.0
     # A see-through hole punched in the main product (the backdrop shows through: background).
     p_hole: float = 0.0
+    # Of the hard negatives (a backdrop coloured like the product), the share that is a
+    # textured photo tinted to the product's colour rather than a plain sweep: a red saucer
+    # on red-brown wood, which plain sweeps never taught.
+    p_hard_texture: float = 0.0
 
 
 def _crop_to_alpha(rgb, alpha, label, person):
@@ -174,6 +178,13 @@ def _photo(backgrounds, size: int, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
+def _tinted(photo: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """``photo``'s texture (its brightness, contrast kept) in the colour ``colour``."""
+    grey = photo @ np.float32([0.299, 0.587, 0.114])
+    texture = grey / max(float(grey.mean()), 0.02)
+    return np.clip(texture[..., None] * np.asarray(colour, np.float32), 0, 1)
 
 
 def _shadow(alpha_canvas: np.ndarray, box, rng: np.random.Generator, cfg: CompositeCfg):
@@ -279,7 +290,11 @@ class CompositePairs:
             colour = None
             if len(product):
                 colour = np.clip(product.mean(axis=0) + rng.normal(0, 0.04, 3), 0, 1)
-            canvas = _studio(size, rng, colour)
+            textured = cfg.p_hard_texture and self.backgrounds and colour is not None
+            if textured and hard.random() < cfg.p_hard_texture:
+                canvas = _tinted(_photo(self.backgrounds, size, hard), colour)
+            else:
+                canvas = _studio(size, rng, colour)
         elif kind < cfg.p_hard_negative + cfg.p_studio or not self.backgrounds:
             canvas = _studio(size, rng)
         else:

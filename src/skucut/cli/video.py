@@ -215,9 +215,7 @@ def run_video(args) -> int:
             progress=progress,
         )
     except (SkucutError, ValueError, OSError) as exc:
-        bar.close()
-        fail(one_line(exc))
-        return getattr(exc, "exit_code", 2)
+        return _failed(bar, exc)
     bar.close()
     sound = ", sound kept" if result.audio else ""
     print(
@@ -227,6 +225,13 @@ def run_video(args) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _failed(bar, exc: Exception) -> int:
+    """The progress bar closed and ``exc`` said in one line: the exit code."""
+    bar.close()
+    fail(one_line(exc))
+    return getattr(exc, "exit_code", 2)
 
 
 def run_spin(args) -> int:
@@ -259,9 +264,7 @@ def run_spin(args) -> int:
             progress=progress,
         )
     except (SkucutError, ValueError, OSError) as exc:
-        bar.close()
-        fail(one_line(exc))
-        return getattr(exc, "exit_code", 2)
+        return _failed(bar, exc)
     bar.close()
     box = "no product found" if result.box is None else f"box {result.box}"
     print(

@@ -8,6 +8,7 @@ import numpy as np
 
 from skucut.compose import ComposeOptions, compose, product_box
 from skucut.refine.cleanup import clean_mask
+from skucut.refine.person import remove_person
 from skucut.review import review_cutout
 
 SIZE = 200
@@ -99,3 +100,16 @@ def test_confidence_is_low_for_a_hazy_prediction_and_high_for_a_crisp_one():
     assert review_cutout(crisp, crisp).confidence > 0.95
     hazy_review = review_cutout(hazy, (hazy > 0.5).astype(np.float32))
     assert hazy_review.confidence < 0.5 and hazy_review.needs_review
+
+
+def test_what_the_person_map_missed_above_a_removed_face_goes_and_other_parts_stay():
+    alpha = np.zeros((100, 100), np.float32)
+    alpha[40:100, 20:80] = 1  # the garment
+    alpha[15:40, 40:60] = 1  # the face, which the person map finds
+    alpha[5:15, 40:60] = 1  # short hair above it, which it misses
+    alpha[50:55, 90:95] = 1  # a small part of the product of its own (an earring)
+    person = np.zeros((100, 100), np.float32)
+    person[15:40, 40:60] = 1
+    out = remove_person(alpha, person)
+    assert out[20, 50] == 0 and out[10, 50] == 0  # face and the hair left hanging: gone
+    assert out[60, 50] == 1 and out[52, 92] == 1  # garment and the separate part: kept

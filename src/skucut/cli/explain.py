@@ -11,7 +11,7 @@ from skucut.cli._common import fail
 EXAMPLES = """\
 examples:
   skucut explain shop/ -o why/                        # outline, unsure areas, person map, parts
-  skucut explain shop/ -o why/ --product-only -m skucut-quality-v2
+  skucut explain shop/ -o why/ --product-only
   skucut explain shop/ -o cam/ --cam                  # Grad-CAM of the encoder (train extra)"""
 
 

@@ -44,7 +44,7 @@ examples:
   skucut remove shop/ -o out/ --preset white-main      # marketplace main images
   skucut remove photo.jpg -o white.jpg --bg-color white
   skucut remove shop/ -o masks/ --mask                 # alpha masks only
-  skucut remove shop/ -o out/ --preset amazon-main -m skucut-quality-v2  # product alone
+  skucut remove shop/ -o out/ --preset amazon-main  # the product alone
   skucut remove shop/ -o out/ --explain why/           # + a picture of what was decided
   skucut remove --watch inbox/ -o out/                 # hot folder, until Ctrl+C
   cat photo.jpg | skucut remove - > cutout.png"""
@@ -177,7 +177,7 @@ def add_output_options(p) -> None:
         action="store_true",
         default=None,
         help="the product alone: remove the person wearing or holding it (skin, hair, face, "
-        "hands); needs a model with a person map, e.g. skucut-quality-v2 (default: off)",
+        "hands); needs a model with a person map, as the default skucut-quality-v3 (default: off)",
     )
     edges.add_argument(
         "--upscale",

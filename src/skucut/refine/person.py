@@ -54,8 +54,29 @@ def _keep(person: np.ndarray) -> np.ndarray:
     return np.clip((PERSON_SURE - person) / PERSON_RAMP, 0.0, 1.0)
 
 
+# A piece of the cutout cut off by the person's removal and smaller than this share of the
+# largest piece is what the person map missed (short hair above a removed face, a patch of
+# cheek, a knuckle), not a product: the piece goes too.
+LEFTOVER_SHARE = 0.1
+
+
 def remove_person(alpha: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """``alpha`` (float, full size) cleared where the ``person`` map (any size) is sure."""
+    """``alpha`` (float, full size) cleared where the ``person`` map (any size) is sure, and
+    the small pieces that removal leaves hanging beside it dropped (see LEFTOVER_SHARE)."""
     height, width = alpha.shape
     person = cv2.resize(person.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    return alpha * _keep(person)
+    keep = _keep(person)
+    out = alpha * keep
+    removed = ((alpha > 0.5) & (keep < 0.5)).astype(np.uint8)
+    if not removed.any():
+        return out
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((out > 0.5).astype(np.uint8), 8)
+    if count <= 2:  # background and one piece: nothing hangs loose
+        return out
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    beside = np.unique(labels[cv2.dilate(removed, np.ones((5, 5), np.uint8)) > 0])
+    small = 1 + np.flatnonzero(areas < LEFTOVER_SHARE * areas.max())
+    leftovers = np.intersect1d(small, beside)
+    if len(leftovers):
+        out[np.isin(labels, leftovers)] = 0.0
+    return out

@@ -56,7 +56,8 @@ def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    crc = zlib.crc32(data, zlib.crc32(kind))  # over type and data, without joining them first
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
 def _zlib(rows: np.ndarray, level: int) -> bytes:

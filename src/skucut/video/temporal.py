@@ -95,10 +95,7 @@ class TemporalMedian:
             return key, alpha
         held, reference = self._held
         same = ~changed(small, reference, self.limit)
-        same_full = (
-            cv2.resize(same.astype(np.uint8), alpha.shape[::-1], interpolation=cv2.INTER_NEAREST)
-            > 0
-        )
+        same_full = _full_size(same, alpha.shape)
         scale = 255.0 if alpha.dtype == np.uint8 else 1.0
         keep = same_full & (np.abs(alpha.astype(np.float32) - held) <= self.hold / 255 * scale)
         alpha = np.where(keep, held, alpha)
@@ -110,14 +107,16 @@ class TemporalMedian:
         steady = ~(changed(frame, before, self.limit) | changed(frame, after, self.limit))
         self.steady_share = float(steady.mean())
         if steady.any():
-            height, width = alpha.shape
-            steady = cv2.resize(
-                steady.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST
-            )
+            steady = _full_size(steady, alpha.shape)
             # The median of three is the middle value: max(min(a, b), min(max(a, b), c)).
             middle = np.maximum(np.minimum(a0, alpha), np.minimum(np.maximum(a0, alpha), a2))
-            alpha = np.where(steady.astype(bool), middle, alpha)
+            alpha = np.where(steady, middle, alpha)
         return self._held_over(key, frame, alpha)
+
+
+def _full_size(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A bool mask of the small copy at the frame's size (nearest: no new values)."""
+    return cv2.resize(mask.astype(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
 
 
 def flicker(

@@ -77,7 +77,7 @@ def test_shipped_refiner_sharpens_a_misplaced_coarse_edge():
     refiner's edge is closer to the truth than the coarse map's."""
     from skucut.catalog import resolve_model
 
-    runner = EdgeRefinerRunner(resolve_model("skucut-refiner-v1", task="edge-refinement"), 1)
+    runner = EdgeRefinerRunner(resolve_model("skucut-refiner-v2", task="edge-refinement"), 1)
     h, w = 480, 640
     truth = _disc(h, w, 150)
     truth[140:340, 100:140] = 1.0  # a handle: corners the coarse map rounds off

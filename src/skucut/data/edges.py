@@ -37,6 +37,7 @@ class EdgeSource:
     target: np.ndarray  # HxW uint8: the true alpha of the product (0..255)
     weight: np.ndarray | None  # HxW uint8: 0 where the label is void, else None (all valid)
     edges: np.ndarray  # K x 2 (y, x) positions on the true outline, to centre crops on
+    coarse: np.ndarray | None = None  # HxW uint8: a real model's map of this photo (edge_maps)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class EdgeCfg:
     p_jpeg: float = 0.4
     p_noise: float = 0.3
     p_blur: float = 0.15
+    p_model_map: float = 0.7  # a photo with a model's own map as the coarse input, when given
 
 
 def _edges(target: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
@@ -214,10 +216,15 @@ class EdgeCrops:
     """Sample ``k`` (a pure function of (seed, k)): dict of ``input`` 4xSxS float32 (RGB in
     [-1, 1], coarse alpha), ``target`` 1xSxS and ``weight`` 1xSxS."""
 
-    def __init__(self, cutouts, pairs, backgrounds, cfg: EdgeCfg = EdgeCfg(), seed: int = 0):
-        if not cutouts and not pairs:
+    def __init__(
+        self, cutouts, pairs, backgrounds, cfg: EdgeCfg = EdgeCfg(), seed: int = 0, mapped=()
+    ):
+        """``mapped``: sources with a model's own map (``coarse``), drawn ``p_model_map`` of
+        the time; the rest get the truth degraded as a map would be."""
+        if not cutouts and not pairs and not mapped:
             raise ValueError("no edge sources: give cutout folders or image/mask folders")
         self.cutouts, self.pairs, self.backgrounds = cutouts, pairs, backgrounds
+        self.mapped = list(mapped)
         self.cfg, self.seed = cfg, seed
 
     def __len__(self) -> int:
@@ -227,8 +234,22 @@ class EdgeCrops:
         rng = np.random.default_rng([self.seed, k])
         cfg = self.cfg
         side = cfg.crop + 2 * cfg.margin
-        use_cutout = self.cutouts and (not self.pairs or rng.random() < cfg.p_cutout)
-        if use_cutout:
+        coarse = None
+        use_map = self.mapped and (
+            not (self.cutouts or self.pairs) or rng.random() < cfg.p_model_map
+        )
+        use_cutout = (
+            not use_map and self.cutouts and (not self.pairs or rng.random() < cfg.p_cutout)
+        )
+        if use_map:
+            src = self.mapped[rng.integers(len(self.mapped))]
+            take = _window(src, side, rng.uniform(0.8, 1.25), rng, cfg)
+            image = take(src.rgb, 0).astype(np.float32) / 255.0
+            target = take(src.target, 0).astype(np.float32) / 255.0
+            valid = np.ones(src.target.shape, np.uint8) if src.weight is None else src.weight
+            weight = (take(valid, 0) > 0).astype(np.float32)
+            coarse = take(src.coarse, 0).astype(np.float32) / 255.0
+        elif use_cutout:
             src = self.cutouts[rng.integers(len(self.cutouts))]
             take = _window(src, side, rng.uniform(*cfg.scale), rng, cfg)
             fg = take(src.rgb, 0).astype(np.float32) / 255.0
@@ -247,10 +268,14 @@ class EdgeCrops:
             target = (take(src.target, 0) > 127).astype(np.float32)
             valid = np.ones(src.target.shape, np.uint8) if src.weight is None else src.weight
             weight = (take(valid, 0) > 0).astype(np.float32)
-        if rng.random() < 0.5:
+        flip = rng.random() < 0.5
+        if flip:
             image, target, weight = image[:, ::-1], target[:, ::-1], weight[:, ::-1]
-        image = _photometric(np.ascontiguousarray(image), rng, cfg)
-        coarse = _degrade_coarse(np.ascontiguousarray(target), rng, cfg)
+        if coarse is None:
+            image = _photometric(np.ascontiguousarray(image), rng, cfg)
+            coarse = _degrade_coarse(np.ascontiguousarray(target), rng, cfg)
+        elif flip:  # the model saw the photo as it is: no new blur, noise or JPEG
+            coarse = coarse[:, ::-1]
         m, s = cfg.margin, cfg.crop
         inner = (slice(m, m + s), slice(m, m + s))
         rgb = image[inner].transpose(2, 0, 1) * 2.0 - 1.0

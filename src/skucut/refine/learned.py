@@ -18,7 +18,7 @@ import numpy as np
 
 from skucut.refine.refinercfg import REFINER_METADATA_KEY, RefinerCfg
 
-DEFAULT_REFINER = "skucut-refiner-v1"
+DEFAULT_REFINER = "skucut-refiner-v2"
 BATCH = 16  # tiles per onnxruntime call: large enough to amortise the call, small in memory
 
 

@@ -1,11 +1,14 @@
 """Training of the learned edge refiner (skucut.models.refiner), resumable like the other tasks.
 
-Crops around true edges (skucut.data.edges) with a degraded coarse alpha as input; the loss
+Crops around true edges (skucut.data.edges) with a coarse alpha as input: a segmentation
+model's own map where a map pack is given (skucut.data.edge_maps), else the truth degraded as
+a map would be. The loss
 counts the uncertain band, where the refiner acts at use, fully and the rest a little (so
 flat regions stay flat). Validation compares the refiner with its own input on a fixed set of
 crops: mean absolute alpha error in the band (lower is better; ``score`` = its negation).
 
-Run:  nice -n 5 python -m skucut.train.refiner --out-dir runs/refiner-v1 [--steps N]
+Run:  nice -n 5 python -m skucut.train.refiner --out-dir runs/refiner-v2 [--steps N]
+          [--maps runs/data/refiner-maps-v3]
 (re-running the same command resumes from ``last.pt``).
 """
 
@@ -22,6 +25,7 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
+from skucut.data.edge_maps import load_map_sources
 from skucut.data.edges import EdgeCfg, EdgeCrops, load_cutout_sources, load_pair_sources
 from skucut.models.refiner import EdgeRefiner
 from skucut.refine.learned import uncertain_band
@@ -44,6 +48,10 @@ class RefinerTrainConfig:
         default_factory=lambda: [f"{DATA}/train/msra", f"{DATA}/train/davis"]
     )
     background_dirs: list[str] = field(default_factory=lambda: [f"{DATA}/backgrounds"])
+    # Map packs (skucut.data.edge_maps): photos with a segmentation model's own map. Every
+    # ``val_every_nth`` photo is held out; validation then measures on those alone.
+    map_dirs: list[str] = field(default_factory=list)
+    val_every_nth: int = 10
     edges: dict = field(default_factory=dict)  # EdgeCfg overrides
     init_from: str = ""  # weights to start from (a shipped weights.pt), for a longer run
     band_weight_outside: float = 0.1  # loss weight of pixels outside the band
@@ -121,13 +129,23 @@ def train_refiner(
 
     backgrounds = load_backgrounds(cfg.background_dirs, max_side=1600)
     edge_cfg = dataclasses.replace(EdgeCfg(), **cfg.edges)
-    data = EdgeCrops(cutouts, pairs, backgrounds, edge_cfg, seed=cfg.seed)
+    mapped = load_map_sources(cfg.map_dirs)
+    n = cfg.val_every_nth
+    held_out_maps = mapped[::n]
+    mapped = [s for i, s in enumerate(mapped) if i % n]
+    data = EdgeCrops(cutouts, pairs, backgrounds, edge_cfg, seed=cfg.seed, mapped=mapped)
     names = ", ".join(Path(d).name for d in cfg.cutout_dirs + cfg.pair_dirs)
     summary = (
         f"{len(cutouts)} cutouts with real alpha on {len(backgrounds)} photo and generated "
         f"studio backgrounds, {len(pairs)} photos with accurate masks ({names}); "
         f"{edge_cfg.crop} px crops around true edges, degraded coarse alpha as input"
     )
+    if mapped:
+        summary += (
+            f"; {edge_cfg.p_model_map:.0%} of crops from {len(mapped)} photos with a "
+            f"segmentation model's own map as input ({', '.join(map(str, cfg.map_dirs))}; "
+            f"{len(held_out_maps)} more held out for validation)"
+        )
     print(f"data loaded in {time.time() - started:.0f} s: {summary}", flush=True)
     model = EdgeRefiner(**cfg.arch_kwargs)
     if cfg.init_from:
@@ -137,7 +155,10 @@ def train_refiner(
     loop = StepLoop(cfg, model, optimizer, out, {"refiner_cfg": cfg.refiner_cfg(summary).to_json()})
     if resume:
         loop.resume()
-    held_out = EdgeCrops(cutouts, pairs, backgrounds, edge_cfg, seed=cfg.seed + 1000)
+    if held_out_maps:  # the real task: the model's maps of photos not trained on
+        held_out = EdgeCrops([], [], [], edge_cfg, seed=cfg.seed + 1000, mapped=held_out_maps)
+    else:
+        held_out = EdgeCrops(cutouts, pairs, backgrounds, edge_cfg, seed=cfg.seed + 1000)
     val_batches = list(
         DataLoader(held_out, batch_size=32, sampler=range(cfg.val_crops), drop_last=False)
     )
@@ -171,9 +192,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt")
     parser.add_argument("--init-from", default="", help="weights to start from (weights.pt)")
     parser.add_argument("--lr", type=float, default=RefinerTrainConfig.lr, help="peak rate")
+    parser.add_argument("--maps", nargs="*", default=[], help="map packs (skucut.data.edge_maps)")
+    parser.add_argument("--version", default=RefinerTrainConfig.model_version)
+    parser.add_argument("--threads", type=int, default=RefinerTrainConfig.threads)
     args = parser.parse_args(argv)
     cfg = RefinerTrainConfig(
-        out_dir=args.out_dir, steps=args.steps, init_from=args.init_from, lr=args.lr
+        out_dir=args.out_dir,
+        steps=args.steps,
+        init_from=args.init_from,
+        lr=args.lr,
+        map_dirs=args.maps,
+        model_version=args.version,
+        threads=args.threads,
     )
     print(train_refiner(cfg, resume=not args.fresh, stop_after=args.stop_after))
 

@@ -1,10 +1,12 @@
 """Zoomed contact sheet of edges, one refinement against another, to look at by eye.
 
     python bench/edge_sheet.py PHOTO... -o sheet.jpg [--modes fast guided learned]
+    python bench/edge_sheet.py PHOTO... -o sheet.jpg --modes --masks old=OLD/ new=NEW/
 
 Per photo: where the first two cuts differ most along the outline, a window of the photo and
 each cutout on a mid-grey checkerboard, enlarged 2x (nearest) so single pixels show: hair,
-fabric fuzz, straps, white product on white.
+fabric fuzz, straps, white product on white. Cuts are this tree's refine modes and/or masks
+written before (`skucut remove DIR -o OUT --mask`, by another tree or release: LABEL=OUT).
 """
 
 from __future__ import annotations
@@ -49,15 +51,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+")
     parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--modes", nargs="+", default=["fast", "guided", "learned"])
+    parser.add_argument("--modes", nargs="*", default=["fast", "guided", "learned"])
     parser.add_argument("--model", default=None)
+    parser.add_argument("--masks", nargs="*", default=[], metavar="LABEL=DIR",
+                        help="also these cuts: DIR/STEM.png alpha masks, after the modes")  # fmt: skip
     args = parser.parse_args()
+    masks = dict(item.split("=", 1) for item in args.masks)
+    labels = args.modes + list(masks)
     rows = []
     for path in args.photos:
         decoded = decode_image(path)
         alphas = [
             predict_alpha(decoded, RemoveOptions(model=args.model, refine=mode))[0]
             for mode in args.modes
+        ] + [
+            cv2.imread(str(Path(folder) / f"{Path(path).stem}.png"), cv2.IMREAD_GRAYSCALE)
+            for folder in masks.values()
         ]
         y, x = _window(alphas[0], alphas[1])
         crop = (slice(y, y + WINDOW), slice(x, x + WINDOW))
@@ -69,7 +78,7 @@ def main() -> None:
         row = np.concatenate(
             [np.pad(c, ((2, 2), (2, 2), (0, 0)), constant_values=255) for c in cells], 1
         )
-        label = f"{Path(path).name}  photo | {' | '.join(args.modes)}"
+        label = f"{Path(path).name}  photo | {' | '.join(labels)}"
         cv2.putText(row, label, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1)
         rows.append(row)
     sheet = np.concatenate(rows, 0)

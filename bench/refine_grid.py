@@ -3,6 +3,9 @@
     python bench/refine_grid.py --sets products-dev grabcut-dev msra-dev pascals-dev \
         --sizes 448 384 --modes fast learned guided quality [--refiner PATH.onnx]
 
+A mode may also be ``gcSIDExN``: the graph cut at SIDE px with N iterations (``gc320x1`` is
+today's ``fast``; the old ``fast`` was ``gc512x2``).
+
 Per dev set, model working size and refine mode: mean IoU and boundary F1 of the cut
 (refinement + clean-up, as `skucut remove` cuts), and the refine step's mean CPU ms per image
 (one thread). The model's maps are computed once per image and size and shared by the modes,
@@ -12,6 +15,7 @@ so the grid costs one forward pass per image and size.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -21,7 +25,7 @@ import numpy as np
 from skucut.metrics.evaluate import labelled_images
 from skucut.metrics.measures import boundary_f1, iou
 from skucut.pipeline import load_segmenter
-from skucut.refine import refine_alpha
+from skucut.refine import REFINE_MODES, Mode, refine_alpha
 
 EVAL = Path("/work/shared/data/eval")
 EXTRA = {"magento-dev": Path("runs/data/magento-dev")}
@@ -40,6 +44,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="first N images per set (0: all)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
+    for mode in args.modes:
+        if match := re.fullmatch(r"gc(\d+)x(\d+)", mode):
+            REFINE_MODES[mode] = Mode(int(match[1]), int(match[2]))
     if "learned" in args.modes:
         from skucut.catalog import resolve_model
         from skucut.refine import learned

@@ -17,15 +17,15 @@ from pathlib import Path
 
 from skucut.errors import ModelNotFound
 
-DEFAULT_MODEL = "skucut-quality-v3"
+DEFAULT_MODEL = "skucut-quality-v4"
 FAST_MODEL = "skucut-fast-v1"  # the faster choice for large catalogues of plain product shots
 # The models a user is offered: packed into the wheel and sdist (setup.py reads this tuple, so
 # it must stay a literal) and listed by `skucut models`. A new model ships by being named here;
 # other folders in the checkout's models/ are retired (`skucut models --all`).
 OFFERED_MODELS = (
-    "skucut-quality-v3",
+    "skucut-quality-v4",
     "skucut-fast-v1",
-    "skucut-refiner-v1",
+    "skucut-refiner-v2",
     "skucut-sr-x2-v1",
     "skucut-sr-x4-v1",
     "skucut-embed-lite0",
@@ -34,9 +34,8 @@ OFFERED_MODELS = (
 # median model time at its working size where the card has none (`skucut bench`, 2-core EPYC,
 # 2 threads, nothing else running; docs/models.md has the commands and full tables).
 MODEL_NOTES = {
-    # v3 is v2's network (v1's plus a 1x1 person head: 70.9 vs 70.2 ms at 448 px in one run on
-    # a loaded machine), so v1's quiet-machine median stands for all three.
-    "skucut-quality-v3": (38.2, "the default: people kept whole, a person map, best edges"),
+    # v4 is v3's weights at 352 px instead of 448 (v3 is v1's network plus a 1x1 person head).
+    "skucut-quality-v4": (None, "the default: people kept whole, a person map, best edges"),
     "skucut-fast-v1": (11.4, "3x faster model; large catalogues of plain product shots"),
     "skucut-sr-x2-v1": (None, "--upscale 2 and skucut upscale --scale 2"),
     "skucut-sr-x4-v1": (None, "--upscale 4 and skucut upscale --scale 4"),

@@ -35,15 +35,17 @@ LOW_CONTRAST = 12.0  # Lab distance between the product's rim and the backdrop a
 REVIEW_BELOW = 0.8
 # The ranking: Review.confidence is 1 - risk, and risk the model's plain doubt (1 - confidence)
 # plus a little of the other signals. Measured by bench/confidence.py on the dev pool (products,
-# msra, pascals, grabcut; skucut-quality-v3, 519 photos, 146 bad at IoU < 0.8): flagging the
-# riskiest 20% catches 48% of the bad cutouts pooled (the plain confidence 49%; at most 71% can
-# be caught, as 28% are bad) and 86% on products-dev (6 of 7; plain confidence 71%). A logistic
-# scorer fitted on the pool, and the disagreement between the model at two scales, did no
-# better held out (45% and 44%). (With skucut-quality-v2, whose person map fired on most
-# products, the person signal sank this ranking to 29% pooled and 12% on products-dev.)
-# A cutout is flagged when its risk is above RISK_ABOVE (the riskiest 20% of that pool) or when
-# a reason a person must act on fires (empty, tiny, a person left in a product-only cutout).
-RISK_ABOVE = 0.36
+# msra, pascals, grabcut; skucut-quality-v4, 519 photos, 149 bad at IoU < 0.8): flagging the
+# riskiest 20% catches 50% of the bad cutouts pooled (the plain confidence 52%; at most 70% can
+# be caught, as 29% are bad) and all 6 on products-dev (plain confidence 3 of 6). With v3 (the
+# same weights at 448 px): 48% pooled, 86% on products-dev. A logistic scorer fitted on the
+# pool, and the disagreement between the model at two scales, did no better held out (45% and
+# 44%, v3). (With skucut-quality-v2, whose person map fired on most products, the person signal
+# sank this ranking to 29% pooled and 12% on products-dev.)
+# A cutout is flagged when its risk is above RISK_ABOVE (the riskiest 20% of that pool with v4)
+# or when a reason a person must act on fires (empty, tiny, a person left in a product-only
+# cutout).
+RISK_ABOVE = 0.41
 # The signals risk() adds up, in this order, and their weights (bias last); a person in the
 # cutout weighs as much as the doubt itself: the model is sure of such confident mistakes.
 FEATURES = ("doubt", "unsure", "band", "parts", "edges", "plain_rim", "person", "tiny")

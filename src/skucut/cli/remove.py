@@ -177,7 +177,7 @@ def add_output_options(p) -> None:
         action="store_true",
         default=None,
         help="the product alone: remove the person wearing or holding it (skin, hair, face, "
-        "hands); needs a model with a person map, as the default skucut-quality-v3 (default: off)",
+        "hands); needs a model with a person map, as the default skucut-quality-v4 (default: off)",
     )
     edges.add_argument(
         "--upscale",

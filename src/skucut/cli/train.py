@@ -65,6 +65,10 @@ def register(sub) -> None:
     e.add_argument(
         "--weights", help="also write the weights alone (float16) here, to train on from later"
     )
+    e.add_argument(
+        "--model-version",
+        help="version to record (default: the checkpoint's); a new working size is a new model",
+    )
     e.set_defaults(run=run_export)
 
 
@@ -214,6 +218,8 @@ def run_export(args) -> int:
         return 0
     from skucut.export import export_onnx
 
-    cfg = export_onnx(args.checkpoint, args.output, input_size=args.input_size)
+    cfg = export_onnx(
+        args.checkpoint, args.output, input_size=args.input_size, version=args.model_version
+    )
     print(f"wrote {args.output}: {cfg.name} v{cfg.version}, input {cfg.input_size}px")
     return 0

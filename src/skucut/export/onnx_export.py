@@ -29,16 +29,20 @@ def export_onnx(
     check: bool = True,
     int8_weights: bool = True,
     input_size: int | None = None,
+    version: str | None = None,
 ) -> ModelCfg:
     """Write ``out_path``; with ``check``, compare onnxruntime against torch on a random input.
 
     ``int8_weights`` stores conv weights in int8 (see ``store_weights_int8``), a quarter of the
     file; inference stays float32. ``input_size`` overrides the inference size
-    recorded in the ModelCfg (the network is fully convolutional).
+    recorded in the ModelCfg (the network is fully convolutional); ``version`` the version.
     """
     model, cfg = load_trained_model(ckpt_path)
     cfg = dataclasses.replace(
-        cfg, output_kind="probability", input_size=input_size or cfg.input_size
+        cfg,
+        output_kind="probability",
+        input_size=input_size or cfg.input_size,
+        version=version or cfg.version,
     )
     wrapped = _WithSigmoid(model).eval()
     dummy = torch.randn(1, 3, cfg.input_size, cfg.input_size)

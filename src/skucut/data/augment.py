@@ -22,6 +22,11 @@ class AugmentCfg:
     contrast: float = 0.25
     saturation: float = 0.3
     hue_deg: float = 8.0
+    # Close-ups: this share of samples is zoomed in on a point of the subject, so the subject
+    # runs off the frame as in a shop's detail shot (a sleeve, a packet's corner). Without
+    # them the model saw such photos only as textures and bit large pieces out of them.
+    p_closeup: float = 0.0
+    closeup_scale: tuple[float, float] = (1.3, 2.5)  # the subject's extent / the frame's
 
 
 def random_warp(
@@ -29,7 +34,18 @@ def random_warp(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scale, rotate, shift, flip and resize (image, mask) to ``size`` x ``size`` in one warp."""
     h, w = mask.shape[:2]  # mask: HxW, or HxWxC label layers warped alike
-    zoom = rng.uniform(*cfg.scale)
+    centre = np.array([w / 2, h / 2])  # the source point that lands at the output's centre
+    closeup = cfg.p_closeup > 0 and rng.random() < cfg.p_closeup
+    if closeup:
+        ys, xs = np.nonzero((mask if mask.ndim == 2 else mask[..., 0]) == 255)
+        closeup = len(ys) > 0
+    if closeup:
+        k = rng.integers(len(ys))
+        centre = np.array([xs[k], ys[k]], np.float64)
+        extent = max((xs.max() - xs.min() + 1) / w, (ys.max() - ys.min() + 1) / h)
+        zoom = rng.uniform(*cfg.closeup_scale) / extent
+    else:
+        zoom = rng.uniform(*cfg.scale)
     aspect = rng.uniform(*cfg.aspect)
     sx = size / w * zoom * np.sqrt(aspect)
     sy = size / h * zoom / np.sqrt(aspect)
@@ -40,7 +56,7 @@ def random_warp(
     linear = np.array([[cos, -sin], [sin, cos]]) @ np.diag([sx * flip, sy])
     shift = rng.uniform(-cfg.shift, cfg.shift, size=2) * size
     centre_out = np.array([size / 2, size / 2]) + shift
-    offset = centre_out - linear @ np.array([w / 2, h / 2])
+    offset = centre_out - linear @ centre
     matrix = np.hstack([linear, offset[:, None]]).astype(np.float32)
     img = cv2.warpAffine(
         image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101

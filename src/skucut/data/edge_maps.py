@@ -104,22 +104,20 @@ def build_map_pack(
             key = f"{root.name}-{image_path.stem}"
             if image_path.suffix.lower() not in IMAGE_EXTS or not mask_path.exists():
                 continue
+            if not (out / "maps" / f"{key}.png").exists():
+                rgb = np.asarray(Image.open(image_path).convert("RGB"))
+                mask = np.asarray(Image.open(mask_path).convert("L"))
+                if mask.shape != rgb.shape[:2]:
+                    continue
+                (out / "images").mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(image_path, out / "images" / f"{key}{image_path.suffix.lower()}")
+                alpha = np.where(mask > 128, 255, 0).astype(np.uint8)
+                _write_png(out / "alpha" / f"{key}.png", alpha)
+                if (mask == 128).any():
+                    valid = np.where(mask == 128, 0, 255).astype(np.uint8)
+                    _write_png(out / "valid" / f"{key}.png", valid)
+                _write_png(out / "maps" / f"{key}.png", _model_map(segmenter, rgb, refine))
             count += 1
-            if (out / "maps" / f"{key}.png").exists():
-                continue
-            rgb = np.asarray(Image.open(image_path).convert("RGB"))
-            mask = np.asarray(Image.open(mask_path).convert("L"))
-            if mask.shape != rgb.shape[:2]:
-                count -= 1
-                continue
-            (out / "images").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(image_path, out / "images" / f"{key}{image_path.suffix.lower()}")
-            _write_png(out / "alpha" / f"{key}.png", np.where(mask > 128, 255, 0).astype(np.uint8))
-            if (mask == 128).any():
-                _write_png(
-                    out / "valid" / f"{key}.png", np.where(mask == 128, 0, 255).astype(np.uint8)
-                )
-            _write_png(out / "maps" / f"{key}.png", _model_map(segmenter, rgb, refine))
     backgrounds = load_backgrounds(background_dirs, max_side=1600)
     cutouts = [
         p
@@ -134,13 +132,11 @@ def build_map_pack(
             if (out / "maps" / f"{key}.png").exists():
                 continue
             rng = np.random.default_rng([seed, index, k])
-            rgba = np.asarray(Image.open(path).convert("RGBA"))
-            rgb, alpha = _composite(rgba, backgrounds, rng)
+            rgb, alpha = _composite(np.asarray(Image.open(path).convert("RGBA")), backgrounds, rng)
             (out / "images").mkdir(parents=True, exist_ok=True)
-            Image.fromarray(rgb).save(
-                out / "images" / f"{key}.jpg", quality=int(rng.integers(80, 96))
-            )
-            rgb = np.asarray(Image.open(out / "images" / f"{key}.jpg"))  # what the model sees
+            jpeg = out / "images" / f"{key}.jpg"
+            Image.fromarray(rgb).save(jpeg, quality=int(rng.integers(80, 96)))
+            rgb = np.asarray(Image.open(jpeg))  # what the model sees: the JPEG, as a shop's
             _write_png(out / "alpha" / f"{key}.png", alpha)
             _write_png(out / "maps" / f"{key}.png", _model_map(segmenter, rgb, refine))
     return count

@@ -3,8 +3,9 @@
     python bench/refine_grid.py --sets products-dev grabcut-dev msra-dev pascals-dev \
         --sizes 448 384 --modes fast learned guided quality [--refiner PATH.onnx]
 
-A mode may also be ``gcSIDExN``: the graph cut at SIDE px with N iterations (``gc320x1`` is
-today's ``fast``; the old ``fast`` was ``gc512x2``).
+A mode may also be ``gcSIDExN`` or ``gcSIDExNbBAND``: the graph cut at SIDE px with N
+iterations and a band of BAND times the long side (``gc320x1`` is today's ``fast``, band
+0.06; the old ``fast`` was ``gc512x2``).
 
 Per dev set, model working size and refine mode: mean IoU and boundary F1 of the cut
 (refinement + clean-up, as `skucut remove` cuts), and the refine step's mean CPU ms per image
@@ -26,6 +27,7 @@ from skucut.metrics.evaluate import labelled_images
 from skucut.metrics.measures import boundary_f1, iou
 from skucut.pipeline import load_segmenter
 from skucut.refine import REFINE_MODES, Mode, refine_alpha
+from skucut.refine.band import BAND_FRACTION
 
 EVAL = Path("/work/shared/data/eval")
 EXTRA = {"magento-dev": Path("runs/data/magento-dev")}
@@ -45,8 +47,9 @@ def main() -> None:
     args = parser.parse_args()
     cv2.setNumThreads(1)
     for mode in args.modes:
-        if match := re.fullmatch(r"gc(\d+)x(\d+)", mode):
-            REFINE_MODES[mode] = Mode(int(match[1]), int(match[2]))
+        if match := re.fullmatch(r"gc(\d+)x(\d+)(?:b([\d.]+))?", mode):
+            band = float(match[3]) if match[3] else BAND_FRACTION
+            REFINE_MODES[mode] = Mode(int(match[1]), int(match[2]), band=band)
     if "learned" in args.modes:
         from skucut.catalog import resolve_model
         from skucut.refine import learned

@@ -31,7 +31,7 @@ def test_closeups_fill_the_frame_with_the_subject():
     off the frame, while plain samples keep it small."""
     image, mask = _scene()
     plain = AugmentCfg(rotate_deg=0)
-    closeup = AugmentCfg(rotate_deg=0, p_closeup=1.0)
+    closeup = AugmentCfg(rotate_deg=0, p_closeup=1.0, closeup_max_upsample=100.0)
     share = {
         name: np.mean(
             [
@@ -47,3 +47,13 @@ def test_closeups_fill_the_frame_with_the_subject():
     empty = np.zeros_like(mask)
     _, msk = random_warp(image, empty, 96, np.random.default_rng(0), closeup)
     assert msk.max() == 0
+
+
+def test_closeups_never_enlarge_the_source_past_the_cap():
+    """The 50 px subject of a 200 px photo cannot fill a 384 px sample without enlarging the
+    photo about 5x: with the default cap it gets a plain sample (the subject stays small)."""
+    image, mask = _scene()
+    capped = AugmentCfg(rotate_deg=0, p_closeup=1.0)
+    for k in range(10):
+        _, msk = random_warp(image, mask, 384, np.random.default_rng(k), capped)
+        assert (msk == 255).mean() < 0.2

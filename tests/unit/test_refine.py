@@ -109,3 +109,20 @@ def test_the_graph_cut_does_not_undo_what_the_model_is_sure_of():
     refined = refine_alpha(rgb, prob, "fast", cleanup=False)
     assert refined[face].mean() > 0.95
     assert refined[400, 256] > 0.95 and refined[20, 20] < 0.05
+
+
+def test_band_limits_match_an_erosion_by_a_disc():
+    """The graph cut's sure regions (a distance transform) are an erosion by a disc, up to the
+    disc's pixel rounding, and the frame's edge does not erode them."""
+    import cv2
+
+    from skucut.refine.band import _farther_than
+
+    mask = (_disc(240, 80, (120, 100)) + _disc(240, 50, (40, 200))).clip(0, 1).astype(np.uint8)
+    mask[:, :30] = 1  # touches the frame's left edge
+    radius = 20
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    for inside in (mask, 1 - mask):
+        eroded = cv2.erode(inside, disc) > 0
+        assert (_farther_than(radius, inside) != eroded).mean() < 0.005
+    assert _farther_than(radius, mask)[120, 0]  # the left edge stays sure foreground

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from skucut.refine.band import graphcut_band
+from skucut.refine.band import BAND_FRACTION, graphcut_band
 from skucut.refine.cleanup import clean_mask
 from skucut.refine.decontaminate import estimate_foreground
 from skucut.refine.guided import apply_coefficients, guided_coefficients
@@ -30,6 +30,7 @@ class Mode(NamedTuple):
     side: int  # working resolution (longer side)
     iterations: int  # graph-cut iterations over the uncertain band
     learned: bool = False  # the band decided by the learned refiner instead
+    band: float = BAND_FRACTION  # the graph cut's band half-width, a share of the long side
 
 
 REFINE_MODES = {
@@ -56,14 +57,14 @@ def refine_alpha(
     if mode not in REFINE_MODES:
         raise ValueError(f"unknown refine mode {mode!r}; choose one of {', '.join(REFINE_MODES)}")
     height, width = rgb.shape[:2]
-    side, iterations, learned = REFINE_MODES[mode]
+    side, iterations, learned, band = REFINE_MODES[mode]
     scale = min(1.0, side / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
     work = cv2.resize(prob.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
     model_prob = work
     if iterations:
-        work = graphcut_band(small_rgb, work, iterations=iterations)
+        work = graphcut_band(small_rgb, work, band, iterations)
     elif mode != "none":
         # A probability is a confidence, not an opacity: upsampled as it is, the background
         # would keep a faint haze. Cut at 0.5; the guided filter then softens only the outline.

@@ -2,8 +2,9 @@
 
 Blur-fusion (Forte & Pitie, 2021): the foreground and background colours near a pixel are
 estimated as alpha-weighted local means, then corrected so that alpha*F + (1-alpha)*B
-reproduces the observed colour. The local means are smooth, so they are computed at a working
-resolution; only the final correction runs at full resolution, and only where 0 < alpha < 1.
+reproduces the observed colour. The local means are smooth, so they are computed at small
+working resolutions; only the final correction runs at full resolution, and only where
+0 < alpha < 1.
 """
 
 from __future__ import annotations
@@ -11,23 +12,47 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-RADII = (45, 3)  # at 512 px: a wide pass for the overall colours, a narrow one for detail
-WORK_SIDE = 512
+# Two passes: a wide one for the overall colours, a narrow one for detail. Each runs at its
+# own resolution (long side), radius given at that resolution. Both at 512 px (radii 45, 3)
+# cost 60% more for the same edge colours: bench/decontaminate.py, docs/refiner.md.
+PASSES = ((128, 11), (384, 2))
 
 
-def _local_means(image, alpha, fg, bg, radius):
+def _shrink(image: np.ndarray, side: int) -> np.ndarray:
+    height, width = image.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    if scale == 1.0:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _local_means(alpha, fg, bg, radius):
     size = (2 * radius + 1, 2 * radius + 1)
     a = alpha[..., None]
-    blur = lambda x: cv2.blur(x, size)  # noqa: E731
-    f_mean = blur(fg * a) / (blur(alpha)[..., None] + 1e-5)
-    b_mean = blur(bg * (1 - a)) / (blur(1 - alpha)[..., None] + 1e-5)
+    weight = cv2.blur(alpha, size)[..., None]  # the blur of 1 - alpha is 1 - this
+    f_mean = cv2.blur(fg * a, size) / (weight + 1e-5)
+    b_mean = cv2.blur(bg * (1 - a), size) / (1 - weight + 1e-5)
     return f_mean, b_mean
 
 
 def _fuse(image, alpha, f_mean, b_mean):
+    """The colour whose mix with ``b_mean`` by ``alpha`` shows as ``image``, near ``f_mean``."""
     a = alpha[..., None]
-    fg = f_mean + a * (image - a * f_mean - (1 - a) * b_mean)
-    return np.clip(fg, 0.0, 1.0)
+    return np.clip(f_mean + a * (image - a * f_mean - (1 - a) * b_mean), 0.0, 1.0)
+
+
+def _fuse_edges(image, alpha, means):
+    """(foreground, background) colours of ``image`` given the previous pass's ``means``.
+    Only semi-transparent pixels need the fusion: where alpha is 1 the foreground is the
+    image (and its background never counts), where it is 0 the reverse."""
+    ys, xs = np.nonzero((alpha > 0) & (alpha < 1))
+    f_mean, b_mean = means(ys, xs, alpha.shape)
+    a, observed = alpha[ys, xs], image[ys, xs]
+    fg, bg = image.copy(), image.copy()
+    fg[ys, xs] = _fuse(observed, a, f_mean, b_mean)
+    bg[ys, xs] = _fuse(observed, 1 - a, b_mean, f_mean)
+    return fg, bg
 
 
 def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -35,31 +60,34 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     band = (alpha > 0) & (alpha < 255)
     if not band.any():
         return rgb
-    height, width = alpha.shape
-    scale = min(1.0, WORK_SIDE / max(height, width))
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    image = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    small_alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-    fg, bg = image, image
-    for k, radius in enumerate(RADII):
-        r = max(1, round(radius * max(size) / WORK_SIDE))
-        f_mean, b_mean = _local_means(image, small_alpha, fg, bg, r)
-        if k == len(RADII) - 1:
-            break  # the last pass's means are what is used; fusing them here would be lost
-        fg, bg = (
-            _fuse(image, small_alpha, f_mean, b_mean),
-            _fuse(image, 1 - small_alpha, b_mean, f_mean),
-        )
+    means = None  # (ys, xs, shape) -> the last pass's (F, B) means at those pixels
+    largest = max(side for side, _ in PASSES)  # every pass's copy is shrunk from this one
+    shrunk_rgb, shrunk_alpha = _shrink(rgb, largest), _shrink(alpha, largest)
+    for side, radius in PASSES:
+        image = _shrink(shrunk_rgb, side).astype(np.float32) / 255.0
+        small_alpha = _shrink(shrunk_alpha, side).astype(np.float32) / 255.0
+        fg, bg = (image, image) if means is None else _fuse_edges(image, small_alpha, means)
+        r = max(1, round(radius * max(image.shape[:2]) / side))  # photos under ``side`` px
+        means = _sampled(*_local_means(small_alpha, fg, bg, r))
     # Full resolution: only the semi-transparent pixels change.
     ys, xs = np.nonzero(band)
-    sample = _sampler(ys, xs, (height, width), f_mean.shape[:2])
     observed = rgb[ys, xs].astype(np.float32) / 255.0
-    a = alpha[ys, xs].astype(np.float32)[:, None] / 255.0
-    f_mean, b_mean = sample(f_mean), sample(b_mean)
-    corrected = np.clip(f_mean + a * (observed - a * f_mean - (1 - a) * b_mean), 0.0, 1.0)
+    corrected = _fuse(
+        observed, alpha[ys, xs].astype(np.float32) / 255.0, *means(ys, xs, alpha.shape)
+    )
     out = rgb.copy()
     out[ys, xs] = np.round(corrected * 255.0).astype(np.uint8)
     return out
+
+
+def _sampled(f_mean: np.ndarray, b_mean: np.ndarray):
+    """The means, read bilinearly at pixels of an image of any size (no full-size copies)."""
+
+    def at(ys, xs, shape):
+        sample = _sampler(ys, xs, shape, f_mean.shape[:2])
+        return sample(f_mean), sample(b_mean)
+
+    return at
 
 
 def _sampler(ys, xs, full_shape, small_shape):

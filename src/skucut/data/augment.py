@@ -27,10 +27,10 @@ class AugmentCfg:
     # them the model saw such photos only as textures and bit large pieces out of them.
     p_closeup: float = 0.0
     closeup_scale: tuple[float, float] = (1.3, 2.5)  # the subject's extent / the frame's
-    # The most a close-up may enlarge its source. Pairs are kept at 512 px, so a deep zoom
-    # taught blurred outlines and staircase masks (configs/experiment-closeups.yaml, uncapped:
-    # products-dev BF1 0.878 -> 0.851). A subject too small to reach closeup_scale within the
-    # cap gets a plain sample instead.
+    # The most a close-up may enlarge its source: pairs are kept at 512 px, so a deep zoom
+    # shows blurred outlines and staircase masks. A subject too small to reach closeup_scale
+    # within the cap gets a plain sample instead. (Capped or not, the close-up runs lost
+    # products-dev BF1: configs/experiment-closeups*.yaml.)
     closeup_max_upsample: float = 1.25
 
 

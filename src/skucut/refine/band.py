@@ -55,5 +55,5 @@ def graphcut_band(
 def _farther_than(radius: int, inside: np.ndarray) -> np.ndarray:
     """Pixels of ``inside`` (uint8 0/1) more than ``radius`` from any pixel outside it: an
     erosion by a disc, in time independent of the radius (an erosion by a 65 px disc took
-    10x longer). The frame's edge does not count as outside, as with cv2.erode."""
+    2.8x longer at 320 px). The frame's edge does not count as outside, as with cv2.erode."""
     return cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > radius

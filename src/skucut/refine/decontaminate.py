@@ -47,7 +47,7 @@ def _fuse_edges(image, alpha, means):
     Only semi-transparent pixels need the fusion: where alpha is 1 the foreground is the
     image (and its background never counts), where it is 0 the reverse."""
     ys, xs = np.nonzero((alpha > 0) & (alpha < 1))
-    f_mean, b_mean = means(ys, xs, alpha.shape)
+    f_mean, b_mean = _means_at(means, ys, xs, alpha.shape)
     a, observed = alpha[ys, xs], image[ys, xs]
     fg, bg = image.copy(), image.copy()
     fg[ys, xs] = _fuse(observed, a, f_mean, b_mean)
@@ -60,7 +60,7 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     band = (alpha > 0) & (alpha < 255)
     if not band.any():
         return rgb
-    means = None  # (ys, xs, shape) -> the last pass's (F, B) means at those pixels
+    means = None  # the last pass's (F, B) local means, at its resolution
     largest = max(side for side, _ in PASSES)  # every pass's copy is shrunk from this one
     shrunk_rgb, shrunk_alpha = _shrink(rgb, largest), _shrink(alpha, largest)
     for side, radius in PASSES:
@@ -68,26 +68,22 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         small_alpha = _shrink(shrunk_alpha, side).astype(np.float32) / 255.0
         fg, bg = (image, image) if means is None else _fuse_edges(image, small_alpha, means)
         r = max(1, round(radius * max(image.shape[:2]) / side))  # photos under ``side`` px
-        means = _sampled(*_local_means(small_alpha, fg, bg, r))
+        means = _local_means(small_alpha, fg, bg, r)
     # Full resolution: only the semi-transparent pixels change.
     ys, xs = np.nonzero(band)
     observed = rgb[ys, xs].astype(np.float32) / 255.0
     corrected = _fuse(
-        observed, alpha[ys, xs].astype(np.float32) / 255.0, *means(ys, xs, alpha.shape)
+        observed, alpha[ys, xs].astype(np.float32) / 255.0, *_means_at(means, ys, xs, alpha.shape)
     )
     out = rgb.copy()
     out[ys, xs] = np.round(corrected * 255.0).astype(np.uint8)
     return out
 
 
-def _sampled(f_mean: np.ndarray, b_mean: np.ndarray):
-    """The means, read bilinearly at pixels of an image of any size (no full-size copies)."""
-
-    def at(ys, xs, shape):
-        sample = _sampler(ys, xs, shape, f_mean.shape[:2])
-        return sample(f_mean), sample(b_mean)
-
-    return at
+def _means_at(means, ys, xs, shape):
+    """The (F, B) means read bilinearly at pixels (ys, xs) of an image of ``shape``."""
+    sample = _sampler(ys, xs, shape, means[0].shape[:2])
+    return sample(means[0]), sample(means[1])
 
 
 def _sampler(ys, xs, full_shape, small_shape):
